@@ -1,0 +1,407 @@
+"""Reverse-mode automatic differentiation: Tensor, Function, and the backward walk.
+
+The graph is built while the forward pass runs (define-by-run). Each differentiable operation is a
+``Function`` subclass with two methods on raw backend arrays:
+
+    forward(ctx, *arrays, **params)  -> output array   (saves what backward needs on ctx)
+    backward(ctx, grad_output)       -> one gradient per array input (None where there is none)
+
+``Function.apply`` unwraps the input Tensors, runs ``forward``, and, when a gradient is needed, links
+the output Tensor to the ctx that made it. ``Tensor.backward`` sorts those ctx nodes topologically with
+an explicit stack (no recursion, so graphs of any depth work), then walks them in reverse, handing
+each node the gradient of its output and routing the returned input gradients onward.
+"""
+from __future__ import annotations
+
+import contextlib
+import threading
+
+import numpy as np
+
+from . import backend
+
+# ----------------------------------------------------------------------------------------------
+# Gradient mode
+# ----------------------------------------------------------------------------------------------
+
+_grad_state = threading.local()
+
+
+def is_grad_enabled() -> bool:
+    return getattr(_grad_state, "enabled", True)
+
+
+def _set_grad_enabled(mode: bool) -> None:
+    _grad_state.enabled = bool(mode)
+
+
+class _GradMode(contextlib.ContextDecorator):
+    """Context manager and decorator that sets whether operations record a graph."""
+
+    def __init__(self, mode: bool):
+        self.mode = mode
+
+    def __enter__(self):
+        self.previous = is_grad_enabled()
+        _set_grad_enabled(self.mode)
+        return self
+
+    def __exit__(self, *exc_info):
+        _set_grad_enabled(self.previous)
+        return False
+
+
+def no_grad():
+    """``with minicnn.no_grad():`` runs operations without recording a graph (inference, updates)."""
+    return _GradMode(False)
+
+
+def enable_grad():
+    return _GradMode(True)
+
+
+def set_grad_enabled(mode: bool):
+    return _GradMode(mode)
+
+
+# ----------------------------------------------------------------------------------------------
+# dtypes
+# ----------------------------------------------------------------------------------------------
+
+float32 = np.dtype(np.float32)
+float64 = np.dtype(np.float64)
+int64 = np.dtype(np.int64)
+int32 = np.dtype(np.int32)
+uint8 = np.dtype(np.uint8)
+bool_ = np.dtype(np.bool_)
+
+
+def _default_dtype_for(data) -> np.dtype | None:
+    """float32 for python floats and lists of them, int64 for python ints; arrays keep their dtype."""
+    if isinstance(data, bool):
+        return bool_
+    if isinstance(data, int):
+        return int64
+    if isinstance(data, float):
+        return float32
+    return None
+
+
+def _as_array(data, dtype=None, device=None):
+    """Turn data (Tensor, array, list, scalar) into a backend array on ``device``."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if device is None:
+        device = backend.device_of(data) if not isinstance(data, (list, tuple, int, float)) else "cpu"
+    xp = backend.array_module_for(device)
+    if isinstance(data, (list, tuple)):
+        host = np.asarray(data)
+        if dtype is None:
+            if host.dtype.kind == "f":
+                dtype = float32
+            elif host.dtype.kind in "iu":
+                dtype = int64
+        array = host if dtype is None else host.astype(dtype, copy=False)
+        return backend.to_device(array, device)
+    if isinstance(data, (bool, int, float)):
+        return xp.asarray(data, dtype=dtype or _default_dtype_for(data))
+    if backend.device_of(data) != backend.normalize_device(device):
+        data = backend.to_device(data, device)
+    xp = backend.get_array_module(data)
+    if not hasattr(data, "dtype"):
+        data = xp.asarray(data)
+    if dtype is not None and data.dtype != np.dtype(dtype):
+        data = data.astype(dtype)
+    return data
+
+
+# ----------------------------------------------------------------------------------------------
+# Tensor
+# ----------------------------------------------------------------------------------------------
+
+class Tensor:
+    """An n-dimensional array that remembers how it was computed, so gradients can flow back.
+
+    ``data`` is the backend array (numpy, cupy or simulated-device); ``grad`` is a Tensor of the same
+    shape filled by ``backward()`` on leaves that require grad; ``grad_fn`` is the Function node that
+    produced this tensor (None for leaves).
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "__weakref__", "__dict__")
+    # Makes ``ndarray + Tensor`` defer to Tensor.__radd__ instead of numpy broadcasting over it.
+    __array_priority__ = 1000
+
+    def __init__(self, data, requires_grad: bool = False, dtype=None, device=None):
+        self.data = _as_array(data, dtype=dtype, device=device)
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(f"only floating point tensors can require gradients, got dtype {self.data.dtype}")
+        self.grad: Tensor | None = None
+        self.requires_grad = bool(requires_grad)
+        self._ctx: Function | None = None
+
+    # -- basic properties ------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return tuple(self.data.shape)
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def device(self) -> str:
+        return backend.device_of(self.data)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._ctx is None
+
+    @property
+    def grad_fn(self):
+        return self._ctx
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.startswith("cuda")
+
+    def size(self, dim: int | None = None):
+        return self.shape if dim is None else self.shape[dim]
+
+    def dim(self) -> int:
+        return self.ndim
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    # -- conversion ------------------------------------------------------------------------------
+    def numpy(self) -> np.ndarray:
+        """The values as a host numpy array (shares memory on cpu; raises if grad is required, as torch)."""
+        if self.requires_grad:
+            raise RuntimeError("numpy(): call .detach() first, this tensor requires grad")
+        return backend.to_host(self.data)
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item(): only one-element tensors can be converted, got shape {self.shape}")
+        return backend.to_host(self.data).reshape(()).item()
+
+    def tolist(self):
+        return backend.to_host(self.data).tolist()
+
+    def detach(self) -> "Tensor":
+        """A new leaf sharing the same data, cut off from the graph."""
+        return Tensor(self.data)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(f"only floating point tensors can require gradients, got dtype {self.dtype}")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def to(self, device=None, dtype=None) -> "Tensor":
+        """Move to a device and/or cast to a dtype: ``t.to("cuda")``, ``t.to(minicnn.float64)``."""
+        if device is not None and not isinstance(device, str) and not hasattr(device, "startswith"):
+            device, dtype = None, device  # t.to(dtype)
+        out = self
+        if device is not None and backend.normalize_device(device) != self.device:
+            out = _ToDevice.apply(out, device=backend.normalize_device(device))
+        if dtype is not None and np.dtype(dtype) != out.dtype:
+            out = out.type(dtype)
+        return out
+
+    def cpu(self) -> "Tensor":
+        return self.to("cpu")
+
+    def cuda(self, device=None) -> "Tensor":
+        return self.to("cuda" if device is None else f"cuda:{device}")
+
+    def __repr__(self) -> str:
+        body = np.array2string(backend.to_host(self.data), separator=", ", precision=4, threshold=100)
+        extras = []
+        if self.device != "cpu":
+            extras.append(f"device='{self.device}'")
+        if self.dtype != float32:
+            extras.append(f"dtype={self.dtype}")
+        if self._ctx is not None:
+            extras.append(f"grad_fn=<{type(self._ctx).__name__}Backward>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    # Tensors compare elementwise (methods installed by functional), so identity is the hash.
+    __hash__ = object.__hash__
+
+    # -- backward --------------------------------------------------------------------------------
+    def backward(self, grad=None, retain_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
+
+        ``grad`` is d(loss)/d(self); it may be omitted for a one-element tensor (it is then 1).
+        The arrays the graph saved for backward are released afterwards unless ``retain_graph``.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("backward(): this tensor does not require grad and has no grad_fn")
+        xp = backend.get_array_module(self.data)
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(f"backward(): grad must be given for a non-scalar output of shape {self.shape}")
+            grad = xp.ones_like(self.data)
+        else:
+            grad = _as_array(grad, dtype=self.dtype, device=self.device)
+            if tuple(grad.shape) != self.shape:
+                raise ValueError(f"backward(): grad shape {tuple(grad.shape)} does not match tensor shape {self.shape}")
+        if self._ctx is None:
+            _accumulate_leaf_grad(self, grad)
+            return
+        run_backward(self._ctx, grad, retain_graph)
+
+
+def _accumulate_leaf_grad(leaf: Tensor, grad) -> None:
+    if leaf.grad is None:
+        leaf.grad = Tensor(grad)
+    else:
+        # Out of place: ``grad`` may be the very array another leaf holds (e.g. both inputs of an add).
+        leaf.grad = Tensor(leaf.grad.data + grad)
+
+
+def topological_order(root) -> list:
+    """Function nodes reachable from ``root``, each after every node it consumes (iterative DFS)."""
+    order, visited = [], set()
+    stack = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if children_done:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        for tensor in node.inputs:
+            if tensor is not None and tensor._ctx is not None and id(tensor._ctx) not in visited:
+                stack.append((tensor._ctx, False))
+    return order
+
+
+def run_backward(root, grad, retain_graph: bool = False) -> None:
+    """Propagate ``grad`` (d loss / d root's output) to every leaf below ``root``."""
+    pending = {id(root): grad}  # node -> gradient of its output, summed over all its consumers
+    for node in reversed(topological_order(root)):
+        grad_output = pending.pop(id(node), None)
+        if grad_output is None:
+            continue
+        if node.released:
+            raise RuntimeError(
+                f"backward through {type(node).__name__} a second time: its saved arrays were released "
+                "after the first backward; pass retain_graph=True to the first call"
+            )
+        input_grads = node.backward(grad_output)
+        if not isinstance(input_grads, tuple):
+            input_grads = (input_grads,)
+        if not retain_graph:
+            node.release()
+        for tensor, input_grad in zip(node.inputs, input_grads):
+            if input_grad is None or tensor is None or not tensor.requires_grad:
+                continue
+            if tuple(input_grad.shape) != tensor.shape:
+                raise RuntimeError(
+                    f"{type(node).__name__}.backward returned a gradient of shape {tuple(input_grad.shape)} "
+                    f"for an input of shape {tensor.shape}"
+                )
+            if tensor._ctx is None:
+                _accumulate_leaf_grad(tensor, input_grad)
+            else:
+                key = id(tensor._ctx)
+                pending[key] = input_grad if key not in pending else pending[key] + input_grad
+
+
+# ----------------------------------------------------------------------------------------------
+# Function
+# ----------------------------------------------------------------------------------------------
+
+class Function:
+    """Base class of every differentiable operation.
+
+    Subclasses implement ``forward(self, *arrays, **params)`` and ``backward(self, grad_output)`` on raw
+    arrays; ``self`` is the context. ``forward`` stores what ``backward`` needs with
+    ``save_for_backward`` (or as attributes); ``self.needs_input_grad[i]`` tells ``backward`` whether
+    input i wants a gradient, so expensive ones (conv's dX for the first layer) can be skipped.
+    """
+
+    __slots__ = ("inputs", "saved", "needs_input_grad", "released", "__dict__")
+
+    def __init__(self):
+        self.inputs: tuple = ()
+        self.saved: tuple = ()
+        self.needs_input_grad: tuple = ()
+        self.released = False
+
+    def save_for_backward(self, *arrays) -> None:
+        self.saved = arrays
+
+    def release(self) -> None:
+        """Drop everything saved for backward, so activations are freed as the walk proceeds."""
+        self.saved = ()
+        self.__dict__.clear()
+        self.released = True
+
+    def forward(self, *arrays, **params):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(self, grad_output):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs, **params) -> Tensor:
+        """Run the operation on Tensors (None allowed for optional inputs) and record it in the graph."""
+        ctx = cls()
+        arrays = []
+        device = None
+        for position, value in enumerate(inputs):
+            if value is None:
+                arrays.append(None)
+                continue
+            if not isinstance(value, Tensor):
+                raise TypeError(f"{cls.__name__}: input {position} must be a Tensor, got {type(value).__name__}")
+            value_device = value.device
+            if device is None:
+                device = value_device
+            elif value_device != device and cls is not _ToDevice:
+                raise RuntimeError(
+                    f"{cls.__name__}: expected all tensors on one device, found {device} and {value_device}"
+                )
+            arrays.append(value.data)
+        output = ctx.forward(*arrays, **params)
+        result = Tensor.__new__(Tensor)
+        result.data = output
+        result.grad = None
+        result._ctx = None
+        needs = tuple(value is not None and value.requires_grad for value in inputs)
+        result.requires_grad = is_grad_enabled() and any(needs) and output.dtype.kind == "f"
+        if result.requires_grad:
+            ctx.inputs = inputs
+            ctx.needs_input_grad = needs
+            result._ctx = ctx
+        return result
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}Backward>"
+
+
+class _ToDevice(Function):
+    """Copy across devices; the gradient copies back."""
+
+    def forward(self, array, device):
+        self.source_device = backend.device_of(array)
+        return backend.to_device(array, device)
+
+    def backward(self, grad_output):
+        return backend.to_device(grad_output, self.source_device)

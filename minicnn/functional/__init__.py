@@ -1,0 +1,19 @@
+"""Differentiable functions, with the names, argument order and defaults of ``torch.nn.functional``.
+
+Each module holds the Function subclasses (forward and backward on raw arrays) of one family of
+operations, and the functions users call.
+"""
+from .cast import cast
+from .elementwise import abs, add, clamp, clip, div, exp, log, matmul, mul, neg, pow, sqrt, sub, where
+from .reduce import amax, amin, argmax, argmin, mean, sum
+from .shape import cat, flatten, getitem, pad, permute, reshape, squeeze, stack, transpose, unsqueeze, view
+from .activation import *  # noqa: F401,F403 - each module lists its public names in __all__
+from .conv import *  # noqa: F401,F403
+from .dropout import *  # noqa: F401,F403
+from .linear import *  # noqa: F401,F403
+from .loss import *  # noqa: F401,F403
+from .norm import *  # noqa: F401,F403
+from .pool import *  # noqa: F401,F403
+from . import tensor_methods as _tensor_methods
+
+_tensor_methods.install()

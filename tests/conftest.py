@@ -1,0 +1,30 @@
+"""Shared fixtures. ``MINICNN_TEST_DEVICE`` (cpu, sim or cuda) picks the device every test runs on."""
+import os
+
+import numpy as np
+import pytest
+
+import minicnn
+
+TEST_DEVICE = os.environ.get("MINICNN_TEST_DEVICE", "cpu")
+
+
+@pytest.fixture
+def device():
+    """The device under test; cuda runs skip when no GPU (or no cupy) is present."""
+    if TEST_DEVICE.startswith("cuda"):
+        reason = minicnn.backend.cuda_unavailable_reason()
+        if reason is not None:
+            pytest.skip(reason)
+    return TEST_DEVICE
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)
+
+
+@pytest.fixture(autouse=True)
+def _seed_everything():
+    minicnn.manual_seed(0)
+    yield

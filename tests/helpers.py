@@ -1,0 +1,40 @@
+"""Helpers shared by the tests: making inputs, comparing with PyTorch, relative errors."""
+import numpy as np
+import pytest
+
+import minicnn
+
+
+def import_torch():
+    """torch, or skip the test cleanly when it is not installed."""
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    return torch
+
+
+def rel_error(actual, expected) -> float:
+    """max |a - e| / max(|e|, tiny): one number that is small only when every element agrees."""
+    actual = np.asarray(actual, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    scale = max(np.max(np.abs(expected)) if expected.size else 0.0, 1e-30)
+    return float(np.max(np.abs(actual - expected)) / scale) if expected.size else 0.0
+
+
+def make_input(shape, device="cpu", dtype=np.float64, requires_grad=True, seed=0, low=None, high=None):
+    """A random tensor on ``device`` plus the host array it was made from."""
+    generator = np.random.default_rng(seed)
+    if low is not None:
+        host = generator.uniform(low, high, size=shape).astype(dtype)
+    else:
+        host = generator.standard_normal(shape).astype(dtype)
+    return minicnn.tensor(host, requires_grad=requires_grad, device=device), host
+
+
+def host(tensor) -> np.ndarray:
+    """A tensor's values on the host, whatever its device."""
+    return minicnn.backend.to_host(tensor.data)
+
+
+def parity_tolerance(dtype) -> float:
+    """The relative error a parity test against torch allows: 1e-10 in float64, 1e-4 in float32."""
+    return 1e-10 if np.dtype(dtype) == np.float64 else 1e-4
