@@ -15,7 +15,7 @@ from .autograd import (
     uint8,
 )
 from . import functional
-from .functional import cat, stack, where
+from .functional import cat, flatten, stack, where
 from .gradcheck import GradcheckError, gradcheck
 from .random import manual_seed
 from .creation import arange, empty, from_numpy, full, ones, ones_like, rand, randint, randn, tensor, zeros, zeros_like

@@ -91,6 +91,8 @@ def _as_array(data, dtype=None, device=None):
     """Turn data (Tensor, array, list, scalar) into a backend array on ``device``."""
     if isinstance(data, Tensor):
         data = data.data
+    if isinstance(data, np.generic):  # np.float64 subclasses float: keep its dtype, not the python default
+        data = np.asarray(data)
     if device is None:
         device = backend.device_of(data) if not isinstance(data, (list, tuple, int, float)) else "cpu"
     xp = backend.array_module_for(device)
@@ -306,9 +308,10 @@ def run_backward(root, grad, retain_graph: bool = False) -> None:
         input_grads = node.backward(grad_output)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
+        inputs = node.inputs
         if not retain_graph:
             node.release()
-        for tensor, input_grad in zip(node.inputs, input_grads):
+        for tensor, input_grad in zip(inputs, input_grads):
             if input_grad is None or tensor is None or not tensor.requires_grad:
                 continue
             if tuple(input_grad.shape) != tensor.shape:
@@ -350,6 +353,7 @@ class Function:
     def release(self) -> None:
         """Drop everything saved for backward, so activations are freed as the walk proceeds."""
         self.saved = ()
+        self.inputs = ()  # also unlinks the graph below, so nodes nobody else holds are freed
         self.__dict__.clear()
         self.released = True
 
@@ -380,6 +384,8 @@ class Function:
                 )
             arrays.append(value.data)
         output = ctx.forward(*arrays, **params)
+        if isinstance(output, np.generic):  # numpy reduces to scalars; a Tensor always holds an array
+            output = np.asarray(output)
         result = Tensor.__new__(Tensor)
         result.data = output
         result.grad = None
@@ -387,13 +393,36 @@ class Function:
         needs = tuple(value is not None and value.requires_grad for value in inputs)
         result.requires_grad = is_grad_enabled() and any(needs) and output.dtype.kind == "f"
         if result.requires_grad:
-            ctx.inputs = inputs
+            ctx.inputs = tuple(_graph_edge(value) for value in inputs)
             ctx.needs_input_grad = needs
             result._ctx = ctx
         return result
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}Backward>"
+
+
+class _Edge:
+    """What the graph keeps of a non-leaf input: the node that made it and its shape, not its data.
+
+    Holding the input Tensor itself would keep every intermediate array alive until backward even when
+    no Function saved it (relu keeps only a mask of its input, for example).
+    """
+
+    __slots__ = ("_ctx", "shape")
+    requires_grad = True
+
+    def __init__(self, tensor: Tensor):
+        self._ctx = tensor._ctx
+        self.shape = tensor.shape
+
+
+def _graph_edge(value):
+    """The graph's link to an input: None when no gradient flows to it, the leaf Tensor itself (its
+    ``.grad`` is filled), or an ``_Edge`` to the node that produced it."""
+    if value is None or not value.requires_grad:
+        return None
+    return value if value._ctx is None else _Edge(value)
 
 
 class _ToDevice(Function):

@@ -13,9 +13,12 @@ data, so one code path serves all three devices.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 
 import numpy as np
+
+from . import blas_threads
 
 _cupy = None
 _cupy_import_error: Exception | None = None
@@ -89,6 +92,16 @@ def array_module_for(device):
     return _cupy
 
 
+def device_scope(device):
+    """A context in which new arrays are allocated on ``device``: it makes GPU N current for "cuda:N"
+    (CuPy allocates on the current GPU), and does nothing for "cpu" and "sim"."""
+    device = normalize_device(device)
+    if not device.startswith("cuda"):
+        return contextlib.nullcontext()
+    cupy = array_module_for(device)
+    return cupy.cuda.Device(0 if device == "cuda" else int(device[5:]))
+
+
 def get_array_module(array):
     """The array module an array belongs to; python scalars and numpy arrays belong to numpy."""
     if isinstance(array, (np.ndarray, np.generic)):
@@ -136,8 +149,7 @@ def to_device(array, device):
     if device == "sim":
         return _load_sim().asarray(host)
     cupy = array_module_for(device)
-    index = 0 if device == "cuda" else int(device[5:])
-    with cupy.cuda.Device(index):
+    with device_scope(device):
         return cupy.asarray(host)
 
 
@@ -158,9 +170,22 @@ def scatter_add(target, indices, values):
     xp = get_array_module(target)
     if xp is np:
         np.add.at(target, indices, values)
-    elif hasattr(xp, "scatter_add"):  # the simulated device exposes it at top level
-        xp.scatter_add(target, indices, values)
-    else:
-        import cupyx
+    elif xp is _cupy:
+        import cupyx  # CuPy keeps scatter-add in its extension namespace
 
         cupyx.scatter_add(target, indices, values)
+    else:  # the simulated device spells it at top level
+        xp.scatter_add(target, indices, values)
+
+
+def matmul(a, b, out=None):
+    """``xp.matmul(a, b, out=out)``; on the CPU, small products run on one BLAS thread, where starting
+    the others would cost more than the product (see ``blas_threads``)."""
+    xp = get_array_module(a)
+    if xp is np:
+        rows = a.shape[-2] if a.ndim >= 2 else 1
+        columns = b.shape[-1] if b.ndim >= 2 else 1
+        # 2*M*K*N, with any batch (stacked matrices) of either operand counted in
+        flops = 2.0 * max(a.size * columns, b.size * rows)
+        blas_threads.use_threads_for(flops)
+    return xp.matmul(a, b) if out is None else xp.matmul(a, b, out=out)

@@ -33,22 +33,26 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 def zeros(*size, dtype=float32, device="cpu", requires_grad: bool = False) -> Tensor:
     xp = backend.array_module_for(device)
-    return Tensor(xp.zeros(_shape(size), dtype=dtype), requires_grad=requires_grad)
+    with backend.device_scope(device):
+        return Tensor(xp.zeros(_shape(size), dtype=dtype), requires_grad=requires_grad)
 
 
 def ones(*size, dtype=float32, device="cpu", requires_grad: bool = False) -> Tensor:
     xp = backend.array_module_for(device)
-    return Tensor(xp.ones(_shape(size), dtype=dtype), requires_grad=requires_grad)
+    with backend.device_scope(device):
+        return Tensor(xp.ones(_shape(size), dtype=dtype), requires_grad=requires_grad)
 
 
 def full(size, fill_value, dtype=float32, device="cpu", requires_grad: bool = False) -> Tensor:
     xp = backend.array_module_for(device)
-    return Tensor(xp.full(tuple(size), fill_value, dtype=dtype), requires_grad=requires_grad)
+    with backend.device_scope(device):
+        return Tensor(xp.full(tuple(size), fill_value, dtype=dtype), requires_grad=requires_grad)
 
 
 def empty(*size, dtype=float32, device="cpu") -> Tensor:
     xp = backend.array_module_for(device)
-    return Tensor(xp.empty(_shape(size), dtype=dtype))
+    with backend.device_scope(device):
+        return Tensor(xp.empty(_shape(size), dtype=dtype))
 
 
 def zeros_like(t: Tensor, dtype=None) -> Tensor:

@@ -6,6 +6,8 @@ runs that call ``manual_seed`` with the same seed draw the same numbers in the s
 """
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from . import backend
@@ -29,6 +31,24 @@ def initial_seed() -> int | None:
     return _seed
 
 
+def get_rng_state() -> dict:
+    """A copy of the host generator's state (plain python values), for checkpoints that resume exactly."""
+    return {"seed": _seed, "host": copy.deepcopy(_host_generator.bit_generator.state)}
+
+
+def set_rng_state(state: dict) -> None:
+    """Restore a state from ``get_rng_state``: the host generator continues where it was saved."""
+    global _seed
+    generator_state = state["host"]
+    if generator_state.get("bit_generator") != type(_host_generator.bit_generator).__name__:
+        raise ValueError(
+            f"set_rng_state: the state is for a {generator_state.get('bit_generator')!r} generator, "
+            f"this one is {type(_host_generator.bit_generator).__name__!r}"
+        )
+    _host_generator.bit_generator.state = copy.deepcopy(generator_state)
+    _seed = state.get("seed")
+
+
 def host_generator() -> np.random.Generator:
     """The numpy Generator behind initialization and shuffling."""
     return _host_generator
@@ -43,5 +63,6 @@ def generator_for(device):
         # A seed drawn from the host generator keeps device streams reproducible after manual_seed.
         seed = int(_host_generator.integers(0, 2**63 - 1))
         xp = backend.array_module_for(device)
-        _device_generators[device] = xp.random.default_rng(seed)
+        with backend.device_scope(device):  # a CuPy generator keeps its state on the GPU current at creation
+            _device_generators[device] = xp.random.default_rng(seed)
     return _device_generators[device]

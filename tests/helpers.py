@@ -38,3 +38,26 @@ def host(tensor) -> np.ndarray:
 def parity_tolerance(dtype) -> float:
     """The relative error a parity test against torch allows: 1e-10 in float64, 1e-4 in float32."""
     return 1e-10 if np.dtype(dtype) == np.float64 else 1e-4
+
+
+def torch_parity_errors(minicnn_fn, torch_fn, arrays, device="cpu", dtype=np.float64, seed=0):
+    """Run ``minicnn_fn`` and ``torch_fn`` on the same inputs and compare forward values and gradients.
+
+    ``arrays`` are host numpy arrays: floating ones are cast to ``dtype`` and require grad, the others
+    (integer targets, ...) are passed as they are. Both outputs are back-propagated with the same random
+    upstream gradient. Returns (forward error, [gradient error per floating input]) as relative errors.
+    """
+    torch = import_torch()
+    arrays = [a.astype(dtype) if a.dtype.kind == "f" else a for a in arrays]
+    ours = [minicnn.tensor(a, requires_grad=a.dtype.kind == "f", device=device) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
+    out = minicnn_fn(*ours)
+    expected = torch_fn(*theirs)
+    upstream = np.random.default_rng(seed).standard_normal(expected.shape).astype(dtype)
+    out.backward(minicnn.tensor(upstream, device=device))
+    expected.backward(torch.tensor(upstream))
+    forward_error = rel_error(host(out), expected.detach().numpy())
+    grad_errors = [
+        rel_error(host(o.grad), t.grad.numpy()) for o, t in zip(ours, theirs) if t.requires_grad
+    ]
+    return forward_error, grad_errors

@@ -1,1 +1,27 @@
-"""(being written)"""
+"""Datasets, the DataLoader, image transforms and downloads (all host-side numpy).
+
+Conventions: datasets keep raw images as uint8 (N, H, W, C) in ``data`` and int64 labels in
+``targets``; ``ds[i]`` is ``(transform(image), label)`` with the default transform ``ToTensor()``
+giving float32 (C, H, W) in [0, 1]. ``DataLoader`` yields ``(images, labels)`` Tensors,
+float32 (N, C, H, W) and int64 (N,), on the host unless ``device=`` is given.
+
+    from minicnn.data import DataLoader, Digits, transforms as T
+    train = Digits(train=True, size=32)
+    loader = DataLoader(train, batch_size=64, shuffle=True, transform=T.RandomCrop(32, padding=2))
+    for images, labels in loader: ...
+"""
+from . import transforms
+from .cifar import CIFAR10
+from .dataloader import DataLoader, default_collate
+from .dataset import ArrayImageDataset, ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from .digits import Digits
+from .download import ChecksumError, DownloadError, default_data_dir, download_url, extract_archive
+from .image_folder import ImageFolder
+from .mnist import MNIST, FashionMNIST
+from .synthetic import SyntheticImages
+
+__all__ = [
+    "transforms", "Dataset", "TensorDataset", "ArrayImageDataset", "Subset", "ConcatDataset", "random_split",
+    "DataLoader", "default_collate", "MNIST", "FashionMNIST", "CIFAR10", "ImageFolder", "Digits",
+    "SyntheticImages", "download_url", "extract_archive", "default_data_dir", "DownloadError", "ChecksumError",
+]

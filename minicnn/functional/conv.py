@@ -1,2 +1,268 @@
-"""(being written)"""
-__all__ = []
+"""2-D convolution (``conv2d``) by im2col + one matrix product, with hand-written backward.
+
+Layout. The public tensors are NCHW, as in torch, but the computation runs channels-last (NHWC):
+
+    forward   x (N,C,H,W) -> NHWC x -> cols (N*OH*OW, KH*KW*C) -> Y = cols . W   (N*OH*OW, O)
+
+``Y`` is already the output in NHWC memory; it is returned as an NCHW *view* of that memory (no copy).
+When the next convolution receives such a view, its NCHW -> NHWC step is free, so a chain of convs
+stays channels-last (like torch's ``channels_last`` memory format). Elementwise ops work on the view
+as on any array, and numpy keeps their results channels-last too.
+
+Backward, with dY seen as the matrix (N*OH*OW, O):
+
+    db = sum over rows of dY
+    dW = cols^T . dY
+    dX = col2im(dY . W^T)          (each row of d(cols) is added back onto its receptive field)
+
+``cols`` is KH*KW times larger than the input, so it is not kept for backward: the NHWC input is kept
+and ``cols`` rebuilt from it. For ResNet-18 that halves the peak memory of a training step for a few
+percent of its time (``python benchmarks/bench_conv.py --memory``, results in benchmarks/results/conv.md).
+
+Depthwise convolutions (one input channel per group) would be C products of inner size KH*KW; they
+run instead as loops over the kernel positions (``depthwise.py``). 1x1 stride-1 convolutions need no
+im2col at all: the NHWC input already is ``cols``.
+"""
+from __future__ import annotations
+
+import numbers
+import threading
+
+import numpy as np
+
+from .. import backend
+from ..autograd import Function, Tensor
+from .depthwise import depthwise_forward, depthwise_input_grad, depthwise_weight_grad
+from .im2col import col2im, im2col, is_pointwise, output_shape
+
+__all__ = ["conv2d", "im2col", "col2im"]
+
+
+# ----------------------------------------------------------------------------------------------
+# The Function
+# ----------------------------------------------------------------------------------------------
+
+class Conv2d(Function):
+    """y = conv2d(x, w) + b on raw arrays; ``padding`` is (top, bottom, left, right), the rest pairs."""
+
+    def forward(self, x, weight, bias, stride, padding, dilation, groups):
+        xp = backend.get_array_module(x)
+        n, in_channels = x.shape[:2]
+        out_channels, _, kh, kw = weight.shape
+        # NHWC memory; free when x is the NCHW view a previous conv returned.
+        x_nhwc = xp.ascontiguousarray(x.transpose(0, 2, 3, 1))
+        self.x_nhwc, self.weight, self.has_bias = x_nhwc, weight, bias is not None
+        self.geometry = ((kh, kw), stride, dilation, padding, groups)
+        oh, ow = output_shape(x_nhwc.shape, (kh, kw), stride, dilation, padding)
+
+        if _is_depthwise(in_channels, groups):
+            out = depthwise_forward(x_nhwc, weight, stride, dilation, padding)  # (N, OH, OW, O)
+        else:
+            cols_shape = _cols_shape(x_nhwc.shape, weight.shape, oh, ow, groups)  # (G, N*OH*OW, KH*KW*C/G)
+            pointwise = is_pointwise((kh, kw), stride, padding, groups)  # then cols is x_nhwc itself
+            cols = im2col(x_nhwc, (kh, kw), stride, dilation, padding, groups,
+                          out=None if pointwise else _scratch(xp, cols_shape, x.dtype))
+            self.weight_matrix = _weight_matrix(weight, groups)  # (G, KH*KW*C/G, O/G), kept for dX
+            out = _ungroup(xp.matmul(cols, self.weight_matrix))  # (N*OH*OW, O)
+            out = out.reshape(n, oh, ow, out_channels)
+        if bias is not None:
+            out += bias  # broadcast over the last (channel) axis of the NHWC output
+        return out.transpose(0, 3, 1, 2)
+
+    def backward(self, grad_output):
+        xp = backend.get_array_module(grad_output)
+        need_x, need_w, need_b = self.needs_input_grad[:3]
+        kernel, stride, dilation, padding, groups = self.geometry
+        x_nhwc, weight = self.x_nhwc, self.weight
+        out_channels = grad_output.shape[1]
+        # dY as NHWC; a free view when it came from a channels-last op, else one copy.
+        grad_nhwc = xp.ascontiguousarray(grad_output.transpose(0, 2, 3, 1))
+
+        # db[o] = sum over n, oh, ow of dY[n, o, oh, ow]
+        grad_bias = grad_nhwc.reshape(-1, out_channels).sum(axis=0) if need_b and self.has_bias else None
+        grad_weight = grad_x = None
+        if _is_depthwise(x_nhwc.shape[3], groups):
+            if need_w:
+                grad_weight = depthwise_weight_grad(x_nhwc, grad_nhwc, weight.shape, stride, dilation, padding)
+            if need_x:
+                grad_x = depthwise_input_grad(grad_nhwc, weight, x_nhwc.shape, stride, dilation, padding)
+        else:
+            grad_rows = _group_rows(grad_nhwc.reshape(-1, out_channels), groups)  # (G, N*OH*OW, O/G)
+            # cols and d(cols) take turns in one scratch buffer: cols is dead once dW is made.
+            cols_shape = _cols_shape(x_nhwc.shape, weight.shape, *grad_output.shape[2:], groups)
+            pointwise = is_pointwise(kernel, stride, padding, groups)  # then cols is x_nhwc, d(cols) is dX
+            if need_w:
+                cols = im2col(x_nhwc, kernel, stride, dilation, padding, groups,  # rebuilt, not saved
+                              out=None if pointwise else _scratch(xp, cols_shape, x_nhwc.dtype))
+                # dW = cols^T . dY, per group
+                grad_weight = _weight_from_matrix(xp.matmul(cols.transpose(0, 2, 1), grad_rows), weight.shape)
+                del cols
+            if need_x:
+                # d(cols) = dY . W^T, then every row of d(cols) is added back onto its receptive field
+                grad_cols = xp.matmul(grad_rows, self.weight_matrix.transpose(0, 2, 1),
+                                      out=None if pointwise else _scratch(xp, cols_shape, x_nhwc.dtype))
+                grad_x = col2im(grad_cols, x_nhwc.shape, kernel, stride, dilation, padding)
+        grad_input = None if grad_x is None else grad_x.transpose(0, 3, 1, 2)  # NCHW view of NHWC memory
+        return grad_input, grad_weight, grad_bias
+
+
+def _is_depthwise(in_channels, groups):
+    return groups > 1 and in_channels == groups
+
+
+def _cols_shape(input_shape_nhwc, weight_shape, out_h, out_w, groups):
+    n, _, _, channels = input_shape_nhwc
+    _, _, kh, kw = weight_shape
+    return groups, n * out_h * out_w, kh * kw * channels // groups
+
+
+_scratch_space = threading.local()
+
+
+def _scratch(xp, shape, dtype):
+    """An uninitialized array for a temporary that dies within one backward or forward (cols, d(cols)).
+
+    A fresh allocation this large comes from the OS as new pages that the kernel zeroes on first
+    touch, which for ResNet's first layers costs about as much as filling cols. So on the CPU these
+    temporaries share one buffer per thread, grown to the largest size seen; cupy pools its memory itself.
+    """
+    if xp is not np:
+        return xp.empty(shape, dtype=dtype)
+    nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    buffer = getattr(_scratch_space, "buffer", None)
+    if buffer is None or buffer.nbytes < nbytes:
+        buffer = _scratch_space.buffer = np.empty(nbytes, dtype=np.uint8)
+    return buffer[:nbytes].view(dtype).reshape(shape)
+
+
+# ----------------------------------------------------------------------------------------------
+# Weight and group layout
+# ----------------------------------------------------------------------------------------------
+
+def _weight_matrix(weight, groups):
+    """weight (O, C/G, KH, KW) as G matrices (KH*KW*C/G, O/G), rows ordered like im2col's columns."""
+    xp = backend.get_array_module(weight)
+    out_channels, per_group, kh, kw = weight.shape
+    grouped = weight.reshape(groups, out_channels // groups, per_group, kh, kw)
+    return xp.ascontiguousarray(grouped.transpose(0, 3, 4, 2, 1)).reshape(groups, kh * kw * per_group, -1)
+
+
+def _weight_from_matrix(matrix, weight_shape):
+    """The inverse of ``_weight_matrix``: (G, KH*KW*C/G, O/G) -> (O, C/G, KH, KW), C-contiguous."""
+    xp = backend.get_array_module(matrix)
+    out_channels, per_group, kh, kw = weight_shape
+    groups = matrix.shape[0]
+    grouped = matrix.reshape(groups, kh, kw, per_group, out_channels // groups).transpose(0, 4, 3, 1, 2)
+    return xp.ascontiguousarray(grouped).reshape(weight_shape)
+
+
+def _ungroup(per_group_rows):
+    """(G, M, O/G) -> (M, O) with group g's outputs at columns g*O/G ...; no copy when G == 1."""
+    groups, rows, per_group = per_group_rows.shape
+    if groups == 1:
+        return per_group_rows[0]
+    return per_group_rows.transpose(1, 0, 2).reshape(rows, groups * per_group)
+
+
+def _group_rows(rows, groups):
+    """(M, O) -> (G, M, O/G), the inverse of ``_ungroup``; no copy when G == 1."""
+    xp = backend.get_array_module(rows)
+    if groups == 1:
+        return rows[None]
+    count, channels = rows.shape
+    return xp.ascontiguousarray(rows.reshape(count, groups, channels // groups).transpose(1, 0, 2))
+
+
+# ----------------------------------------------------------------------------------------------
+# The public function and its argument checks
+# ----------------------------------------------------------------------------------------------
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1,
+           groups: int = 1) -> Tensor:
+    """2-D convolution (cross-correlation, as torch), ``torch.nn.functional.conv2d``'s arguments.
+
+    Args:
+        input: (N, C_in, H, W).
+        weight: (C_out, C_in / groups, KH, KW).
+        bias: (C_out,) or None.
+        stride, dilation: int or (h, w) pair, positive.
+        padding: int or (h, w) pair of zeros added on both sides, or ``"valid"`` (none) or ``"same"``
+            (output size = input size, stride 1 only; an odd total goes one more to the bottom/right).
+        groups: C_in and C_out split into this many independent groups.
+
+    Returns:
+        (N, C_out, OH, OW) with OH = floor((H + 2*pad_h - dilation_h*(KH-1) - 1) / stride_h) + 1, an
+        NCHW view of channels-last memory.
+    """
+    _check_tensors(input, weight, bias)
+    stride = _pair(stride, "stride", minimum=1)
+    dilation = _pair(dilation, "dilation", minimum=1)
+    if isinstance(groups, bool) or not isinstance(groups, numbers.Integral) or groups < 1:
+        raise ValueError(f"conv2d: groups must be a positive integer, got {groups!r}")
+    groups = int(groups)
+    in_channels, out_channels = input.shape[1], weight.shape[0]
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(
+            f"conv2d: groups={groups} must divide both the input channels ({in_channels}) and the "
+            f"output channels ({out_channels})"
+        )
+    if weight.shape[1] * groups != in_channels:
+        raise ValueError(
+            f"conv2d: weight of shape {weight.shape} with groups={groups} expects "
+            f"{weight.shape[1] * groups} input channels, got input of shape {input.shape} "
+            f"with {in_channels}"
+        )
+    if bias is not None and bias.shape != (out_channels,):
+        raise ValueError(f"conv2d: bias must have shape ({out_channels},), got {bias.shape}")
+    kernel = weight.shape[2:]
+    padding = _resolve_padding(padding, kernel, stride, dilation)
+    padded = (input.shape[2] + padding[0] + padding[1], input.shape[3] + padding[2] + padding[3])
+    reach = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    if reach[0] > padded[0] or reach[1] > padded[1]:
+        raise ValueError(
+            f"conv2d: the (dilated) kernel of size {reach} is larger than the padded input of size {padded} "
+            f"(input {input.shape}, weight {weight.shape}, padding {padding}, dilation {dilation})"
+        )
+    return Conv2d.apply(input, weight, bias, stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+
+def _check_tensors(input, weight, bias):
+    for name, value in (("input", input), ("weight", weight), ("bias", bias)):
+        if value is not None and not isinstance(value, Tensor):
+            raise TypeError(f"conv2d: {name} must be a Tensor, got {type(value).__name__}")
+    if input.ndim != 4:
+        raise ValueError(f"conv2d: expected a 4-D input (N, C, H, W), got shape {input.shape}")
+    if weight.ndim != 4:
+        raise ValueError(f"conv2d: expected a 4-D weight (C_out, C_in/groups, KH, KW), got shape {weight.shape}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"conv2d: expected a floating point input, got dtype {input.dtype}")
+    for name, value in (("weight", weight), ("bias", bias)):
+        if value is not None and value.dtype != input.dtype:
+            raise TypeError(f"conv2d: {name} dtype {value.dtype} does not match input dtype {input.dtype}")
+
+
+def _pair(value, name, minimum):
+    """An int or a pair of ints as a pair, each at least ``minimum``."""
+    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, numbers.Integral) for v in pair):
+        raise TypeError(f"conv2d: {name} must be an int or a pair of ints, got {value!r}")
+    if any(v < minimum for v in pair):
+        kind = "positive" if minimum == 1 else "non-negative"
+        raise ValueError(f"conv2d: {name} must be {kind}, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _resolve_padding(padding, kernel, stride, dilation):
+    """torch's padding argument as (top, bottom, left, right)."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return 0, 0, 0, 0
+        if padding != "same":
+            raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+        if stride != (1, 1):
+            raise ValueError(f"conv2d: padding='same' needs stride 1, got stride {stride}")
+        # Total d*(k-1) split in two; the odd unit goes to the bottom/right, as torch does.
+        total_h, total_w = (d * (k - 1) for k, d in zip(kernel, dilation))
+        return total_h // 2, total_h - total_h // 2, total_w // 2, total_w - total_w // 2
+    pad_h, pad_w = _pair(padding, "padding", minimum=0)
+    return pad_h, pad_h, pad_w, pad_w

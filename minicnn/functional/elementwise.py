@@ -80,6 +80,8 @@ class Div(Function):
     def forward(self, a, b):
         self.save_for_backward(a, b)
         self.shapes = (a.shape, b.shape)
+        if a.dtype.kind != "f" and b.dtype.kind != "f":
+            return (a / b).astype(np.float32)  # true division of integers gives the default float (torch)
         return a / b
 
     def backward(self, grad):
@@ -193,8 +195,7 @@ class MatMul(Function):
         if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
             raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not align")
         self.save_for_backward(a, b)
-        xp = backend.get_array_module(a)
-        return xp.matmul(a, b)
+        return backend.matmul(a, b)
 
     def backward(self, grad):
         # C = A B:  dA = dC B^T,  dB = A^T dC  (1-d operands are promoted to matrices, then squeezed back)
@@ -203,16 +204,16 @@ class MatMul(Function):
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
         g2 = grad
+        if b.ndim == 1:  # restore the column axis first: for vector @ vector grad is 0-d
+            g2 = xp.expand_dims(g2, -1)
         if a.ndim == 1:
             g2 = xp.expand_dims(g2, -2)
-        if b.ndim == 1:
-            g2 = xp.expand_dims(g2, -1)
         grad_a = grad_b = None
         if self.needs_input_grad[0]:
-            grad_a = xp.matmul(g2, xp.swapaxes(b2, -1, -2))
+            grad_a = backend.matmul(g2, xp.swapaxes(b2, -1, -2))
             grad_a = unbroadcast(grad_a, a2.shape).reshape(a.shape)
         if self.needs_input_grad[1]:
-            grad_b = xp.matmul(xp.swapaxes(a2, -1, -2), g2)
+            grad_b = backend.matmul(xp.swapaxes(a2, -1, -2), g2)
             grad_b = unbroadcast(grad_b, b2.shape).reshape(b.shape)
         return grad_a, grad_b
 

@@ -15,6 +15,10 @@ from . import elementwise, reduce, shape
 def _comparison(ufunc_name):
     def compare(self, other):
         other_data = other.data if isinstance(other, Tensor) else other
+        if isinstance(other, Tensor) and other.device != self.device:
+            raise RuntimeError(
+                f"{ufunc_name}: expected all tensors on one device, found {self.device} and {other.device}"
+            )
         xp = backend.get_array_module(self.data)
         return Tensor(getattr(xp, ufunc_name)(self.data, other_data))
 

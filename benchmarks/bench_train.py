@@ -1,0 +1,258 @@
+"""Training-step and inference speed, and peak memory, of minicnn against PyTorch in the same run.
+
+    python benchmarks/bench_train.py                        # all cases, cpu, markdown table
+    python benchmarks/bench_train.py --cases resnet18_b32 --steps 10
+    python benchmarks/bench_train.py --device cuda          # minicnn on CuPy vs torch on CUDA
+
+Every (framework, case) runs in a fresh child process, so its peak RSS is its own; the two frameworks
+alternate case by case, so a burst of load from elsewhere on a shared machine hits both. The time of
+a step is the median over the timed steps, after warm-up steps. The ratio column is minicnn / PyTorch
+(lower is better; 1.0 is parity).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+# name: (model, model kwargs, input shape without batch, batch size, classes)
+CASES = {
+    "lenet5_b64": ("lenet5", {"input_size": 28}, (1, 28, 28), 64, 10),
+    "resnet18_b32": ("resnet18", {"cifar": True, "num_classes": 10}, (3, 32, 32), 32, 10),
+    "resnet18_b128": ("resnet18", {"cifar": True, "num_classes": 10}, (3, 32, 32), 128, 10),
+    "resnet50_b8": ("resnet50", {"num_classes": 1000}, (3, 224, 224), 8, 1000),
+}
+
+
+def peak_rss_mb() -> float:
+    # ru_maxrss is in kilobytes on Linux
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def median(values):
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2]
+
+
+def run_minicnn(case, device, steps, warmup):
+    import numpy as np
+
+    import minicnn
+    import minicnn.functional as F
+
+    name, kwargs, shape, batch, classes = CASES[case]
+    minicnn.manual_seed(0)
+    model = minicnn.models.get_model(name, **kwargs).to(device)
+    rng = np.random.default_rng(0)
+    images = minicnn.tensor(rng.standard_normal((batch,) + shape).astype(np.float32), device=device)
+    labels = minicnn.tensor(rng.integers(0, classes, batch), device=device)
+    optimizer = minicnn.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+
+    def sync():
+        if device.startswith("cuda"):
+            minicnn.cuda.synchronize()
+
+    def infer():
+        with minicnn.no_grad():
+            model(images)
+        sync()
+
+    def train():
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(images), labels)
+        loss.backward()
+        optimizer.step()
+        sync()
+
+    model.eval()
+    infer_s, infer_rss = time_steps(infer, steps, warmup), peak_rss_mb()
+    model.train()
+    train_s, train_rss = time_steps(train, steps, warmup), peak_rss_mb()
+    return {"train_s": train_s, "infer_s": infer_s, "train_rss": train_rss, "infer_rss": infer_rss}
+
+
+def run_torch(case, device, steps, warmup, threads):
+    import torch
+
+    import torch_models
+
+    torch.set_num_threads(threads)
+    name, kwargs, shape, batch, classes = CASES[case]
+    torch.manual_seed(0)
+    model = getattr(torch_models, name)(**kwargs).to(device)
+    images = torch.randn((batch,) + shape, device=device)
+    labels = torch.randint(0, classes, (batch,), device=device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+
+    def sync():
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+
+    def infer():
+        with torch.no_grad():
+            model(images)
+        sync()
+
+    def train():
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(images), labels)
+        loss.backward()
+        optimizer.step()
+        sync()
+
+    model.eval()
+    infer_s, infer_rss = time_steps(infer, steps, warmup), peak_rss_mb()
+    model.train()
+    train_s, train_rss = time_steps(train, steps, warmup), peak_rss_mb()
+    return {"train_s": train_s, "infer_s": infer_s, "train_rss": train_rss, "infer_rss": infer_rss}
+
+
+def time_steps(step, steps, warmup):
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return median(times)
+
+
+def child(args):
+    sys.path.insert(0, HERE)
+    if args.child == "minicnn":
+        result = run_minicnn(args.case, args.device, args.steps, args.warmup)
+    else:
+        result = run_torch(args.case, args.device, args.steps, args.warmup, args.threads)
+    print("RESULT " + json.dumps(result))
+
+
+def measure(framework, case, args):
+    command = [
+        sys.executable, os.path.abspath(__file__), "--child", framework, "--cases", case,
+        "--device", args.device, "--steps", str(args.steps), "--warmup", str(args.warmup),
+        "--threads", str(args.threads),
+    ]
+    env = dict(os.environ)
+    # numpy's BLAS and torch get the same number of threads
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        env[variable] = str(args.threads)
+    completed = subprocess.run(command, capture_output=True, text=True, env=env)
+    for line in completed.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[len("RESULT "):])
+    sys.stderr.write(f"{framework} {case} failed:\n{completed.stderr[-3000:]}\n")
+    return None
+
+
+def torch_available(device) -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return not device.startswith("cuda") or torch.cuda.is_available()
+
+
+def machine_description(threads) -> str:
+    cpu = platform.processor() or "unknown cpu"
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    import numpy
+
+    parts = [f"{cpu}, {os.cpu_count()} cores, {threads} threads", f"Python {platform.python_version()}",
+             f"numpy {numpy.__version__}"]
+    try:
+        import torch
+
+        parts.append(f"torch {torch.__version__}")
+    except ImportError:
+        parts.append("torch not installed")
+    return "; ".join(parts)
+
+
+def format_ratio(ours, theirs):
+    return f"{ours / theirs:.2f}" if ours and theirs else "-"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", default=",".join(CASES), help="comma-separated, from: " + ", ".join(CASES))
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--steps", type=int, default=10, help="timed steps per measurement")
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--no-torch", action="store_true", help="leave out the PyTorch column")
+    parser.add_argument("--out", help="also write the markdown table to this file")
+    parser.add_argument("--child", choices=["minicnn", "torch"], help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        args.case = args.cases
+        return child(args)
+
+    cases = [c.strip() for c in args.cases.split(",") if c.strip()]
+    unknown = [c for c in cases if c not in CASES]
+    if unknown:
+        parser.error(f"unknown case(s) {unknown}; known: {list(CASES)}")
+    if args.device.startswith("cuda"):
+        import minicnn
+
+        reason = minicnn.cuda.unavailable_reason()
+        if reason:
+            print(f"no GPU here: {reason}")
+            return 0
+    with_torch = not args.no_torch and torch_available(args.device)
+
+    header = ("| case | batch | minicnn train ms/step | torch train ms/step | ratio | minicnn img/s | "
+              "minicnn infer ms | torch infer ms | ratio | minicnn peak RSS MB (train) | torch peak RSS MB | ratio |")
+    lines = [header, "|" + "---|" * 12]
+    for case in cases:
+        ours = measure("minicnn", case, args)
+        theirs = measure("torch", case, args) if with_torch else None
+        batch = CASES[case][3]
+        if ours is None:
+            lines.append(f"| {case} | {batch} | failed |" + " - |" * 9)
+            print(lines[-1], flush=True)
+            continue
+        theirs = theirs or {}
+        row = [
+            case, str(batch),
+            f"{ours['train_s'] * 1e3:.1f}", f"{theirs['train_s'] * 1e3:.1f}" if theirs else "-",
+            format_ratio(ours["train_s"], theirs.get("train_s")),
+            f"{batch / ours['train_s']:.0f}",
+            f"{ours['infer_s'] * 1e3:.1f}", f"{theirs['infer_s'] * 1e3:.1f}" if theirs else "-",
+            format_ratio(ours["infer_s"], theirs.get("infer_s")),
+            f"{ours['train_rss']:.0f}", f"{theirs['train_rss']:.0f}" if theirs else "-",
+            format_ratio(ours["train_rss"], theirs.get("train_rss")),
+        ]
+        lines.append("| " + " | ".join(row) + " |")
+        print(lines[-1], flush=True)
+
+    report = "\n".join(
+        [f"Machine: {machine_description(args.threads)}", f"Device: {args.device}",
+         f"Command: python benchmarks/bench_train.py {' '.join(argv if argv is not None else sys.argv[1:])}",
+         "", *lines]
+    )
+    print()
+    print(report)
+    if args.out:
+        with open(args.out, "w") as handle:
+            handle.write(report + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

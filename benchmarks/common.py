@@ -1,0 +1,85 @@
+"""What the benchmark scripts share: the machine description, medians, interleaved timing, thread setup."""
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import time
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+
+
+def threads_from_argv(default: int | None = None) -> int:
+    """``--threads N`` read from sys.argv before numpy and numba start their thread pools (they read
+    the environment once, at import)."""
+    for i, arg in enumerate(sys.argv[:-1]):
+        if arg == "--threads":
+            return int(sys.argv[i + 1])
+    return default or os.cpu_count() or 1
+
+
+def set_thread_environment(threads: int, environment=None) -> dict:
+    """Give numpy's BLAS, numba and torch's OpenMP the same thread count (in ``environment``, default
+    this process's)."""
+    environment = os.environ if environment is None else environment
+    for variable in THREAD_VARIABLES:
+        environment[variable] = str(threads)
+    return environment
+
+
+def cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown cpu"
+
+
+def machine_description(threads: int) -> str:
+    """CPU, cores, thread count, Python, numpy, BLAS and torch versions, and the load when measured."""
+    import numpy
+
+    parts = [f"{cpu_name()}, {os.cpu_count()} logical cores, {threads} threads for BLAS, numba and torch",
+             f"Python {platform.python_version()}", f"numpy {numpy.__version__}"]
+    try:
+        from threadpoolctl import threadpool_info
+
+        blas = [f"{lib['internal_api']} {lib['version']}" for lib in threadpool_info() if lib["user_api"] == "blas"]
+        if blas:
+            parts.append("BLAS " + ", ".join(blas))
+    except ImportError:
+        pass
+    try:
+        import torch
+
+        parts.append(f"torch {torch.__version__}")
+    except ImportError:
+        parts.append("torch not installed")
+    try:
+        parts.append("load average %.1f at start" % os.getloadavg()[0])
+    except OSError:
+        pass
+    return "; ".join(parts)
+
+
+def median(values):
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def interleaved_times(functions: dict, repeat: int, timer=time.perf_counter) -> dict:
+    """Seconds of each run of each function, after one warm-up each; the runs are interleaved so a
+    burst of load from elsewhere on a shared machine slows every function alike."""
+    for function in functions.values():
+        function()  # warm-up: allocations, BLAS threads, numba compilation
+    times = {name: [] for name in functions}
+    for _ in range(repeat):
+        for name, function in functions.items():
+            start = timer()
+            function()
+            times[name].append(timer() - start)
+    return times

@@ -1,0 +1,383 @@
+"""Image transforms on host numpy arrays, for one image or a whole batch at once.
+
+Layout convention (the same everywhere in ``minicnn.data``):
+
+- datasets keep raw images as uint8 arrays of shape (H, W, C);
+- ``ToTensor`` turns (H, W, C) uint8 into (C, H, W) float32 in [0, 1], and a batch (N, H, W, C) into
+  (N, C, H, W);
+- every other transform takes float arrays, either one (C, H, W) image or an (N, C, H, W) batch, and
+  draws its random parameters per image, so ``RandomCrop(32, padding=4)`` on a batch of 128 crops
+  each image at its own offset in one vectorized step.
+
+Random parameters come from ``minicnn.random.host_generator()`` (so ``minicnn.manual_seed``
+reproduces them), unless a ``DataLoader`` has installed its own per-epoch generator with
+``using_generator``. Each random transform draws one (N, k) block of uniforms per call, so one
+transform applied to a batch draws exactly the numbers it would draw for the images one by one.
+"""
+from __future__ import annotations
+
+import contextlib
+import numbers
+import threading
+
+import numpy as np
+
+from .. import backend
+from .. import random as _random
+from ..autograd import Tensor
+from . import image_ops
+
+__all__ = [
+    "Compose", "ToTensor", "ToFloat", "Normalize", "Lambda", "RandomCrop", "CenterCrop",
+    "RandomHorizontalFlip", "RandomVerticalFlip", "RandomRotation", "Resize", "ColorJitter",
+    "using_generator", "supports_batches",
+]
+
+_local = threading.local()
+
+
+@contextlib.contextmanager
+def using_generator(generator: np.random.Generator):
+    """Within this block (and this thread), random transforms draw from ``generator``."""
+    previous = getattr(_local, "generator", None)
+    _local.generator = generator
+    try:
+        yield generator
+    finally:
+        _local.generator = previous
+
+
+def _generator() -> np.random.Generator:
+    return getattr(_local, "generator", None) or _random.host_generator()
+
+
+def supports_batches(transform) -> bool:
+    """True when ``transform`` accepts an (N, ...) batch as well as one image."""
+    return transform is None or bool(getattr(transform, "batched", False))
+
+
+def _host(images) -> np.ndarray:
+    """A host numpy array from an array or a Tensor (transforms run on the host)."""
+    if isinstance(images, Tensor):
+        return backend.to_host(images.data)
+    return np.asarray(images)
+
+
+def _pair(value, name: str) -> tuple:
+    """An (h, w) pair from an int or a sequence of one or two ints."""
+    if isinstance(value, numbers.Integral):
+        return int(value), int(value)
+    if isinstance(value, (tuple, list)) and len(value) in (1, 2):
+        return (int(value[0]), int(value[-1]))
+    raise TypeError(f"{name}: size must be an int or a (height, width) pair, got {value!r}")
+
+
+class Transform:
+    """Base class: ``__call__`` accepts (C, H, W) or (N, C, H, W) float arrays and calls
+    ``apply_batch`` on an (N, C, H, W) batch."""
+
+    batched = True
+
+    def __call__(self, images):
+        images = _host(images)
+        if images.dtype.kind != "f" or images.ndim not in (3, 4):
+            raise TypeError(
+                f"{type(self).__name__}: expected a float (C, H, W) image or (N, C, H, W) batch (apply "
+                f"ToTensor() first), got a {images.dtype} array of shape {images.shape}")
+        if images.ndim == 3:
+            return self.apply_batch(images[None])[0]
+        return self.apply_batch(images)
+
+    def apply_batch(self, images: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
+        return f"{type(self).__name__}({fields})"
+
+
+class Compose:
+    """Apply transforms in order. It handles batches when every member does."""
+
+    def __init__(self, transforms):
+        self.transforms = list(transforms)
+        self.batched = all(supports_batches(t) for t in self.transforms)
+
+    def __call__(self, images):
+        for transform in self.transforms:
+            images = transform(images)
+        return images
+
+    def __repr__(self) -> str:
+        return "Compose([" + ", ".join(repr(t) for t in self.transforms) + "])"
+
+
+class Lambda:
+    """Wrap a function as a transform; say ``batched=True`` if it also accepts a batch."""
+
+    def __init__(self, function, batched: bool = False):
+        if not callable(function):
+            raise TypeError(f"Lambda: expected a callable, got {type(function).__name__}")
+        self.function = function
+        self.batched = batched
+
+    def __call__(self, images):
+        return self.function(images)
+
+
+class ToTensor:
+    """uint8 (H, W, C) -> float32 (C, H, W) in [0, 1]; (N, H, W, C) -> (N, C, H, W); (H, W) -> (1, H, W).
+
+    Float input is only transposed, not scaled (as torchvision). The result is a host array; the
+    DataLoader turns batches into Tensors.
+    """
+
+    batched = True
+
+    def __call__(self, pic):
+        pic = _host(pic)
+        if pic.ndim == 2:
+            pic = pic[:, :, None]
+        if pic.ndim not in (3, 4):
+            raise TypeError(f"ToTensor: expected an (H, W), (H, W, C) or (N, H, W, C) array, got shape {pic.shape}")
+        chw = np.moveaxis(pic, -1, -3)
+        if pic.dtype != np.uint8:
+            return np.ascontiguousarray(chw)
+        # An explicit C-ordered output: letting numpy keep the input's (H, W, C) memory order would
+        # make every later step walk a strided array.
+        out = np.empty(chw.shape, dtype=np.float32)
+        np.multiply(chw, np.float32(1.0 / 255.0), out=out)
+        return out
+
+    def __repr__(self) -> str:
+        return "ToTensor()"
+
+
+class ToFloat:
+    """Cast to a float dtype keeping the layout; uint8 is scaled to [0, 1] like ToTensor."""
+
+    batched = True
+
+    def __init__(self, dtype=np.float32):
+        self.dtype = np.dtype(dtype)
+        if self.dtype.kind != "f":
+            raise TypeError(f"ToFloat: dtype must be a float dtype, got {self.dtype}")
+
+    def __call__(self, images):
+        images = _host(images)
+        if images.dtype == np.uint8:
+            return np.multiply(images, self.dtype.type(1.0 / 255.0), dtype=self.dtype)
+        return images.astype(self.dtype, copy=False)
+
+    def __repr__(self) -> str:
+        return f"ToFloat(dtype={self.dtype})"
+
+
+class Normalize(Transform):
+    """``(x - mean[c]) / std[c]`` per channel."""
+
+    def __init__(self, mean, std):
+        self.mean = tuple(float(m) for m in np.atleast_1d(mean))
+        self.std = tuple(float(s) for s in np.atleast_1d(std))
+        if len(self.mean) != len(self.std):
+            raise ValueError(f"Normalize: mean has {len(self.mean)} values but std has {len(self.std)}")
+        if any(s == 0 for s in self.std):
+            raise ValueError(f"Normalize: std must not contain zeros, got {self.std}")
+
+    def apply_batch(self, images):
+        channels = images.shape[1]
+        if len(self.mean) not in (1, channels):
+            raise ValueError(
+                f"Normalize: got {len(self.mean)} mean/std values for images with {channels} channels")
+        mean = np.asarray(self.mean, dtype=images.dtype).reshape(-1, 1, 1)
+        scale = (1.0 / np.asarray(self.std, dtype=np.float64)).astype(images.dtype).reshape(-1, 1, 1)
+        out = images - mean
+        out *= scale
+        return out
+
+
+class RandomHorizontalFlip(Transform):
+    """Mirror each image left-right with probability p."""
+
+    def __init__(self, p: float = 0.5):
+        self.p = float(p)
+
+    def apply_batch(self, images):
+        flip = _generator().random(len(images)) < self.p
+        out = images.copy()
+        out[flip] = images[flip, ..., ::-1]
+        return out
+
+
+class RandomVerticalFlip(RandomHorizontalFlip):
+    """Mirror each image top-bottom with probability p."""
+
+    def apply_batch(self, images):
+        flip = _generator().random(len(images)) < self.p
+        out = images.copy()
+        out[flip] = images[flip, ..., ::-1, :]
+        return out
+
+
+def _padding_sides(padding) -> tuple:
+    """(left, top, right, bottom) from torchvision's int / (lr, tb) / (l, t, r, b) forms."""
+    if padding is None:
+        return 0, 0, 0, 0
+    if isinstance(padding, numbers.Integral):
+        return (int(padding),) * 4
+    padding = tuple(int(p) for p in padding)
+    if len(padding) == 2:
+        return padding[0], padding[1], padding[0], padding[1]
+    if len(padding) == 4:
+        return padding
+    raise ValueError(f"RandomCrop: padding must be an int or a sequence of 2 or 4 ints, got {padding!r}")
+
+
+def _crop_windows(images, tops, lefts, height, width):
+    """Each image's own (height, width) window at (tops[n], lefts[n]), gathered in one index."""
+    windows = np.lib.stride_tricks.sliding_window_view(images, (height, width), axis=(2, 3))
+    return windows[np.arange(len(images)), :, tops, lefts]  # (N, C, height, width)
+
+
+class RandomCrop(Transform):
+    """Pad (optionally), then cut a (h, w) window at a random offset, drawn per image."""
+
+    def __init__(self, size, padding=None, pad_if_needed=False, fill=0.0, padding_mode="constant"):
+        self.size = _pair(size, "RandomCrop")
+        self.padding = padding
+        self.pad_if_needed = pad_if_needed
+        self.fill = fill
+        self.padding_mode = padding_mode
+        self._sides = _padding_sides(padding)
+
+    def apply_batch(self, images):
+        height, width = self.size
+        images = image_ops.pad(images, *self._sides, mode=self.padding_mode, fill=self.fill)
+        if self.pad_if_needed:
+            extra_h, extra_w = max(0, height - images.shape[2]), max(0, width - images.shape[3])
+            images = image_ops.pad(images, extra_w, extra_h, extra_w, extra_h, self.padding_mode, self.fill)
+        in_h, in_w = images.shape[2:]
+        if in_h < height or in_w < width:
+            raise ValueError(f"RandomCrop: crop size {self.size} is larger than the (padded) image {(in_h, in_w)}")
+        draws = _generator().random((len(images), 2))
+        tops = np.floor(draws[:, 0] * (in_h - height + 1)).astype(np.intp)
+        lefts = np.floor(draws[:, 1] * (in_w - width + 1)).astype(np.intp)
+        return _crop_windows(images, tops, lefts, height, width)
+
+
+class CenterCrop(Transform):
+    """Cut the central (h, w) window; an image smaller than that is zero-padded first (as torchvision)."""
+
+    def __init__(self, size):
+        self.size = _pair(size, "CenterCrop")
+
+    def apply_batch(self, images):
+        height, width = self.size
+        in_h, in_w = images.shape[2:]
+        if in_h < height or in_w < width:
+            pad_h, pad_w = max(0, height - in_h), max(0, width - in_w)
+            images = image_ops.pad(images, pad_w // 2, pad_h // 2, (pad_w + 1) // 2, (pad_h + 1) // 2)
+            in_h, in_w = images.shape[2:]
+        top, left = int(round((in_h - height) / 2.0)), int(round((in_w - width) / 2.0))
+        return images[:, :, top:top + height, left:left + width]
+
+
+class Resize(Transform):
+    """Resize to ``size``: an (h, w) pair exactly, or an int that the shorter side becomes (aspect kept).
+
+    Bilinear is torch's ``interpolate(mode="bilinear", align_corners=False)`` without antialiasing, so a
+    large downscale aliases; "nearest" is also available.
+    """
+
+    def __init__(self, size, interpolation="bilinear"):
+        if interpolation not in ("bilinear", "nearest"):
+            raise ValueError(f"Resize: interpolation must be 'bilinear' or 'nearest', got {interpolation!r}")
+        self.size = size if isinstance(size, numbers.Integral) else _pair(size, "Resize")
+        self.interpolation = interpolation
+
+    def output_size(self, height: int, width: int) -> tuple:
+        if not isinstance(self.size, numbers.Integral):
+            return self.size
+        short, long = (height, width) if height <= width else (width, height)
+        new_short, new_long = int(self.size), int(self.size * long / short)
+        return (new_short, new_long) if height <= width else (new_long, new_short)
+
+    def apply_batch(self, images):
+        return image_ops.resize(images, *self.output_size(*images.shape[2:]), interpolation=self.interpolation)
+
+
+class RandomRotation(Transform):
+    """Rotate each image counter-clockwise by an angle drawn uniformly from ``degrees`` (per image).
+
+    ``degrees``: a number d (range [-d, d]) or a (min, max) pair. The centre is the image centre (as
+    torchvision's default); corners that come from outside the image take ``fill``.
+    """
+
+    def __init__(self, degrees, interpolation="nearest", fill=0.0):
+        if isinstance(degrees, numbers.Number):
+            if degrees < 0:
+                raise ValueError(f"RandomRotation: a single degrees value must be >= 0, got {degrees}")
+            degrees = (-float(degrees), float(degrees))
+        self.degrees = tuple(float(d) for d in degrees)
+        if len(self.degrees) != 2:
+            raise ValueError(f"RandomRotation: degrees must be a number or a (min, max) pair, got {degrees!r}")
+        if interpolation not in ("nearest", "bilinear"):
+            raise ValueError(f"RandomRotation: interpolation must be 'nearest' or 'bilinear', got {interpolation!r}")
+        self.interpolation = interpolation
+        self.fill = fill
+
+    def apply_batch(self, images):
+        low, high = self.degrees
+        angles = low + _generator().random(len(images)) * (high - low)
+        return image_ops.rotate(images, angles, self.interpolation, self.fill)
+
+
+def _jitter_range(value, name: str):
+    """torchvision's convention: v -> [max(0, 1 - v), 1 + v]; a (lo, hi) pair is taken as is."""
+    if isinstance(value, numbers.Number):
+        if value < 0:
+            raise ValueError(f"ColorJitter: {name} must be >= 0, got {value}")
+        return max(0.0, 1.0 - value), 1.0 + value
+    low, high = (float(v) for v in value)
+    if not 0 <= low <= high:
+        raise ValueError(f"ColorJitter: {name} range must satisfy 0 <= min <= max, got {value!r}")
+    return low, high
+
+
+def _grayscale(images):
+    """ITU-R 601 luma, (N, 1, H, W); a one-channel image is its own gray."""
+    if images.shape[1] == 1:
+        return images
+    weights = np.asarray([0.2989, 0.587, 0.114], dtype=images.dtype).reshape(1, 3, 1, 1)
+    return (images[:, :3] * weights).sum(axis=1, keepdims=True)
+
+
+class ColorJitter(Transform):
+    """Random brightness, contrast and saturation factors per image, for float images in [0, 1].
+
+    Each factor is blended as torchvision does (brightness scales, contrast blends toward the mean
+    gray level, saturation toward the grayscale image) and the result is clipped to [0, 1]. The three
+    are applied in this fixed order. Hue jitter is not implemented (``hue`` must be 0).
+    """
+
+    def __init__(self, brightness=0, contrast=0, saturation=0, hue=0):
+        if hue not in (0, None, (0, 0)):
+            raise ValueError("ColorJitter: hue jitter is not supported, pass hue=0")
+        self.brightness = _jitter_range(brightness, "brightness")
+        self.contrast = _jitter_range(contrast, "contrast")
+        self.saturation = _jitter_range(saturation, "saturation")
+
+    def apply_batch(self, images):
+        draws = _generator().random((len(images), 3))
+        shape = (len(images), 1, 1, 1)
+        factors = [(low + draws[:, i] * (high - low)).astype(images.dtype).reshape(shape)
+                   for i, (low, high) in enumerate((self.brightness, self.contrast, self.saturation))]
+        brightness, contrast, saturation = factors
+        if self.brightness != (1.0, 1.0):
+            images = np.clip(images * brightness, 0, 1)
+        if self.contrast != (1.0, 1.0):
+            mean = _grayscale(images).mean(axis=(1, 2, 3), keepdims=True)
+            images = np.clip(contrast * images + (1 - contrast) * mean, 0, 1)
+        if self.saturation != (1.0, 1.0) and images.shape[1] != 1:
+            images = np.clip(saturation * images + (1 - saturation) * _grayscale(images), 0, 1)
+        return images

@@ -1,0 +1,162 @@
+"""numba kernels for max pooling on the CPU.
+
+The array code in ``functional/pool_windows.py`` pads the input and walks the KH*KW window views with
+several full passes each (compare, select, record the winner); these kernels visit every window element
+once, skip the elements that fall in the padding instead of copying the input into a padded buffer, and
+write the gradient straight into an input-shaped array. They compute exactly what the array code does
+(the tests compare them). Two loop orders serve the two common layouts: channels innermost for
+channels-last memory, output columns innermost for (N, C, H, W) memory; any strides are accepted.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+try:
+    import numba
+except ImportError:  # numba is optional: without it the array code runs
+    numba = None
+
+
+# Below this many output elements the array code is as fast: waking the worker threads of a
+# parallel kernel costs tens of microseconds, far more on a loaded machine.
+MIN_ELEMENTS = 1 << 14
+
+
+def usable(array, elements: int | None = None) -> bool:
+    """True when ``array`` is a host numpy float32/float64 array, numba is installed and (when
+    ``elements``, the number of outputs, is given) the work is large enough to pay for the thread start."""
+    if numba is None or type(array) is not np.ndarray or array.dtype not in (np.float32, np.float64):
+        return False
+    return elements is None or elements >= MIN_ELEMENTS
+
+
+def _channels_last(array) -> bool:
+    return array.ndim == 4 and array.shape[1] > 1 and array.strides[1] < array.strides[3]
+
+
+if numba is not None:
+    # parallel=True even where one thread would do: numba compiles prange bodies into much faster
+    # code here (measured 7 ms against 43 ms of CPU time for the serial loop nest on one thread).
+    # Window elements outside the input are skipped (padding counts as -inf): no padded copy is made.
+    # Each window starts from -inf with the winner at its first element inside the input, then takes
+    # every element that is larger or NaN, in row-major order: torch's loop exactly.
+
+    @numba.njit(cache=True)
+    def _first_inside(start, dilation):
+        """Index of the first window element at or after position 0 of the input."""
+        return 0 if start >= 0 else (-start + dilation - 1) // dilation
+
+    @numba.njit(parallel=True, cache=True)
+    def _max_windows_nhwc(x, out, winner, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w):
+        # x (N, H, W, C), out/winner (N, OH, OW, C): channels innermost, so each window element is
+        # one contiguous run of C values compared against the running maxima
+        batch, height, width, channels = x.shape
+        out_h, out_w = out.shape[1], out.shape[2]
+        for row in numba.prange(batch * out_h):
+            n, oh = row // out_h, row % out_h
+            top = oh * stride_h - pad_h
+            first_i = _first_inside(top, dil_h)
+            for ow in range(out_w):
+                left = ow * stride_w - pad_w
+                first = first_i * kernel_w + _first_inside(left, dil_w)
+                for c in range(channels):
+                    out[n, oh, ow, c] = -np.inf
+                    winner[n, oh, ow, c] = first
+                for i in range(kernel_h):
+                    h = top + i * dil_h
+                    if h < 0 or h >= height:
+                        continue
+                    for j in range(kernel_w):
+                        w = left + j * dil_w
+                        if w < 0 or w >= width:
+                            continue
+                        for c in range(channels):
+                            value = x[n, h, w, c]
+                            if value > out[n, oh, ow, c] or value != value:
+                                out[n, oh, ow, c] = value
+                                winner[n, oh, ow, c] = i * kernel_w + j
+
+    @numba.njit(parallel=True, cache=True)
+    def _max_windows_nchw(x, out, winner, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w):
+        # x (N, C, H, W), out/winner (N, C, OH, OW): the windows of one output row advance together,
+        # one window element at a time (a loop over ow the compiler can vectorise)
+        batch, channels, height, width = x.shape
+        out_h, out_w = out.shape[2], out.shape[3]
+        for plane in numba.prange(batch * channels):
+            n, c = plane // channels, plane % channels
+            for oh in range(out_h):
+                top = oh * stride_h - pad_h
+                first_i = _first_inside(top, dil_h)
+                for ow in range(out_w):
+                    out[n, c, oh, ow] = -np.inf
+                    winner[n, c, oh, ow] = first_i * kernel_w + _first_inside(ow * stride_w - pad_w, dil_w)
+                for i in range(kernel_h):
+                    h = top + i * dil_h
+                    if h < 0 or h >= height:
+                        continue
+                    for j in range(kernel_w):
+                        for ow in range(out_w):
+                            w = ow * stride_w - pad_w + j * dil_w
+                            if w < 0 or w >= width:
+                                continue
+                            value = x[n, c, h, w]
+                            if value > out[n, c, oh, ow] or value != value:
+                                out[n, c, oh, ow] = value
+                                winner[n, c, oh, ow] = i * kernel_w + j
+
+    @numba.njit(parallel=True, cache=True)
+    def _scatter_nhwc(grad, winner, grad_input, kernel_w, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w):
+        # one sample per parallel iteration: windows of a sample may overlap, samples never do
+        batch, out_h, out_w, channels = grad.shape
+        height, width = grad_input.shape[1], grad_input.shape[2]
+        for n in numba.prange(batch):
+            for oh in range(out_h):
+                for ow in range(out_w):
+                    for c in range(channels):
+                        position = winner[n, oh, ow, c]
+                        h = oh * stride_h - pad_h + (position // kernel_w) * dil_h
+                        w = ow * stride_w - pad_w + (position % kernel_w) * dil_w
+                        if 0 <= h < height and 0 <= w < width:
+                            grad_input[n, h, w, c] += grad[n, oh, ow, c]
+
+    @numba.njit(parallel=True, cache=True)
+    def _scatter_nchw(grad, winner, grad_input, kernel_w, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w):
+        batch, channels, out_h, out_w = grad.shape
+        height, width = grad_input.shape[2], grad_input.shape[3]
+        for plane in numba.prange(batch * channels):
+            n, c = plane // channels, plane % channels
+            for oh in range(out_h):
+                for ow in range(out_w):
+                    position = winner[n, c, oh, ow]
+                    h = oh * stride_h - pad_h + (position // kernel_w) * dil_h
+                    w = ow * stride_w - pad_w + (position % kernel_w) * dil_w
+                    if 0 <= h < height and 0 <= w < width:
+                        grad_input[n, c, h, w] += grad[n, c, oh, ow]
+
+
+def _to_nhwc(array):
+    return array.transpose(0, 2, 3, 1)
+
+
+def _geometry_args(geometry) -> tuple:
+    return (geometry.stride + geometry.padding + geometry.dilation)
+
+
+def max_over_windows(x, out, winner, geometry) -> None:
+    """Fill ``out`` with each window's maximum over the unpadded input ``x`` and ``winner`` with its
+    row-major position in the window. Twin of the array code in ``functional.pool_windows``."""
+    args = tuple(geometry.kernel) + _geometry_args(geometry)
+    if _channels_last(out):
+        _max_windows_nhwc(_to_nhwc(x), _to_nhwc(out), _to_nhwc(winner), *args)
+    else:
+        _max_windows_nchw(x, out, winner, *args)
+
+
+def scatter_window_max(grad, winner, grad_input, geometry) -> None:
+    """Add each ``grad`` element into the zero-filled ``grad_input`` at its window's winning element.
+    Twin of the array code in ``functional.pool_windows``."""
+    args = (geometry.kernel[1],) + _geometry_args(geometry)
+    if _channels_last(grad_input):
+        _scatter_nhwc(_to_nhwc(grad), _to_nhwc(winner), _to_nhwc(grad_input), *args)
+    else:
+        _scatter_nchw(grad, winner, grad_input, *args)

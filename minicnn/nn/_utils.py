@@ -1,0 +1,33 @@
+"""Small helpers shared by the layers: argument normalization and input checks."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+
+
+def pair(value, name: str = "argument") -> tuple:
+    """``3`` -> ``(3, 3)``; a 2-sequence stays (as a tuple), as torch's ``_pair``."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+        return tuple(value)
+    return (value, value)
+
+
+def check_rank(layer, input, ranks: tuple) -> None:
+    """Raise a ValueError naming ``layer`` when ``input`` has none of the accepted numbers of dimensions."""
+    if input.ndim not in ranks:
+        wanted = " or ".join(f"{r}D" for r in ranks)
+        raise ValueError(f"{layer!r}: expected {wanted} input, got {input.ndim}D input of shape {input.shape}")
+
+
+def check_channels(layer, input, expected: int, axis: int, what: str = "channels") -> None:
+    if input.shape[axis] != expected:
+        raise ValueError(f"{layer!r}: expected input with {expected} {what}, got shape {input.shape}")
+
+
+def empty_parameter_data(shape, device=None, dtype=None):
+    """Zeros of ``shape`` on ``device`` (default cpu) in ``dtype`` (default float32), to be initialized."""
+    xp = backend.array_module_for(device or "cpu")
+    return xp.zeros(tuple(shape), dtype=np.float32 if dtype is None else np.dtype(dtype))

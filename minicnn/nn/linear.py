@@ -1,0 +1,55 @@
+"""``Linear`` (y = x W^T + b) and ``Identity``."""
+from __future__ import annotations
+
+import math
+
+from .. import functional as F
+from . import init
+from ._utils import check_channels, empty_parameter_data
+from .module import Module
+from .parameter import Parameter
+
+
+class Linear(Module):
+    """y = x W^T + b over (*, in_features) -> (*, out_features).
+
+    weight: (out_features, in_features); bias: (out_features,). Initialized as PyTorch:
+    weight ~ kaiming_uniform_(a=sqrt(5)) = U(-1/sqrt(in), 1/sqrt(in)), bias ~ U(-1/sqrt(in), 1/sqrt(in)).
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None):
+        super().__init__()
+        self.in_features = in_features
+        self.out_features = out_features
+        self.weight = Parameter(empty_parameter_data((out_features, in_features), device, dtype))
+        if bias:
+            self.bias = Parameter(empty_parameter_data((out_features,), device, dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input):
+        if input.ndim == 0:
+            raise ValueError(f"{self!r}: expected input of shape (*, {self.in_features}), got a 0-d tensor")
+        check_channels(self, input, self.in_features, axis=-1, what="features in its last dimension")
+        return F.linear(input, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Identity(Module):
+    """Returns its input unchanged (a placeholder that keeps a model's structure and state_dict keys)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, input):
+        return input

@@ -1,0 +1,55 @@
+"""Stochastic gradient descent with momentum, dampening, Nesterov, weight decay, maximize (torch.optim.SGD).
+
+For each parameter p with gradient g, as PyTorch:
+
+    g = -g                              if maximize
+    g = g + weight_decay * p            (L2 penalty)
+    b = g                               on the first step, then
+    b = momentum * b + (1 - dampening) * g
+    g = g + momentum * b  if nesterov  else  g = b
+    p = p - lr * g
+"""
+from __future__ import annotations
+
+from .optimizer import Optimizer, required
+
+
+class SGD(Optimizer):
+    def __init__(self, params, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
+                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False):
+        if lr is not required and lr < 0.0:
+            raise ValueError(f"SGD: invalid learning rate {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"SGD: invalid momentum value {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"SGD: invalid weight_decay value {weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("SGD: Nesterov momentum requires a momentum and zero dampening")
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                        nesterov=nesterov, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        """Update every parameter that has a gradient, in place on its own device."""
+        loss = closure() if closure is not None else None
+        for group in self.param_groups:
+            # Python floats, so a numpy float64 option can never turn float32 updates into float64 ones.
+            lr, momentum, dampening = float(group["lr"]), float(group["momentum"]), float(group["dampening"])
+            weight_decay, nesterov, maximize = float(group["weight_decay"]), group["nesterov"], group["maximize"]
+            for param in self._params_with_grad(group):
+                grad = param.grad.data
+                if maximize:
+                    grad = -grad
+                if weight_decay != 0:
+                    grad = grad + weight_decay * param.data
+                if momentum != 0:
+                    state = self.state[param]
+                    buffer = state.get("momentum_buffer")
+                    if buffer is None:
+                        buffer = state["momentum_buffer"] = grad.copy()
+                    else:
+                        buffer *= momentum
+                        buffer += grad if dampening == 0 else (1 - dampening) * grad
+                    grad = grad + momentum * buffer if nesterov else buffer
+                param.data -= lr * grad
+        return loss
