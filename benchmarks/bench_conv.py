@@ -168,7 +168,8 @@ def machine_description(torch) -> str:
         cpu = platform.processor() or cpu
     return (
         f"{cpu}, {os.cpu_count()} logical cores, Python {platform.python_version()}, "
-        f"numpy {np.__version__}, torch {torch.__version__}; {THREADS} threads for BLAS, numba and torch"
+        f"numpy {np.__version__}, torch {torch.__version__}; {THREADS} thread{'s' if THREADS > 1 else ''} "
+        "for BLAS, numba and torch"
     )
 
 

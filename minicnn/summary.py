@@ -193,7 +193,7 @@ def summary(model, input_shape, batch_size: int = 1, device: str = "cpu", dtype=
     modes = [(module, module.training) for _, module in named]
     try:
         for name, module in leaves:
-            if "forward" in vars(module):  # already wrapped (the same module under two names)
+            if "forward" in vars(module):  # a forward set on the instance by its owner: leave it alone
                 continue
             # On the instance, so only this object sees the wrapper; object.__setattr__ bypasses the
             # Module's attribute bookkeeping (a function is neither a Parameter nor a Module).

@@ -331,3 +331,50 @@ def test_real_gpu_round_trip():
     model = _small_net().cuda()
     assert model(minicnn.randn(1, 2, 4, 4).cuda()).device == "cuda"
     minicnn.cuda.synchronize()
+
+
+def _load_benchmark():
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "cpu_vs_gpu.py"
+    spec = importlib.util.spec_from_file_location("cpu_vs_gpu", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_gpu_benchmark_says_why_there_is_no_gpu_and_dry_runs_on_the_simulated_one(monkeypatch, capsys):
+    monkeypatch.setattr(backend, "_cupy", None)
+    monkeypatch.setattr(backend, "_cupy_import_error", CUPY_MISSING[2])
+    benchmark = _load_benchmark()
+    assert benchmark.main([]) == 0
+    assert capsys.readouterr().out.strip() == f"no GPU here: {backend.cuda_unavailable_reason()}"
+    assert benchmark.main(["--gpu", "sim", "--cases", "lenet5_b64", "--steps", "1", "--warmup", "0"]) == 0
+    report = capsys.readouterr().out
+    assert "| lenet5_b64 | 64 | train |" in report and "| lenet5_b64 | 64 | infer |" in report
+    assert "GPU: simulated" in report and "PyTorch column left out: the GPU is simulated" in report
+
+
+def test_a_training_step_on_the_gpu_never_reads_back_to_the_host():
+    """Every device -> host read stalls a real GPU; the simulated device counts them. A step with an MSE
+    loss reads nothing back (the value of ``loss`` stays on the device until someone asks for it)."""
+    import minicnn.simdevice as sim
+
+    minicnn.manual_seed(0)
+    model = _small_net().to("sim")
+    optimizer = minicnn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
+    x, target = minicnn.randn(4, 2, 4, 4, device="sim"), minicnn.randn(4, 4, device="sim")
+    for _ in range(2):  # the second step runs with optimizer state already on the device
+        sim.transfers.reset()
+        optimizer.zero_grad()
+        loss = minicnn.functional.mse_loss(model(x), target)
+        loss.backward()
+        optimizer.step()
+        assert sim.transfers.device_to_host == 0, sim.transfers
+    model.eval()
+    with minicnn.no_grad():
+        model(x)
+    assert sim.transfers.device_to_host == 0, sim.transfers
+    loss.item()
+    assert sim.transfers.device_to_host == 1

@@ -301,3 +301,20 @@ def test_device_arrays_pickle_and_copy():
         assert type(clone) is sim.ndarray
         clone[0] = 10.0
         assert original[0].item() == 0.0
+
+
+def test_transfers_between_host_and_device_are_counted():
+    sim.transfers.reset()
+    device = sim.asarray(np.arange(4.0))
+    assert (sim.transfers.host_to_device, sim.transfers.device_to_host) == (1, 0)
+    (device * 2 + sim.exp(device)).sum(axis=0)  # device work alone transfers nothing
+    sim.asarray(device)
+    assert (sim.transfers.host_to_device, sim.transfers.device_to_host) == (1, 0)
+    device.get()
+    device[0].item()
+    float(device[1])
+    bool(device[2] > 0)
+    sim.asnumpy(device)
+    assert sim.transfers.device_to_host == 5
+    sim.transfers.reset()
+    assert (sim.transfers.host_to_device, sim.transfers.device_to_host) == (0, 0)

@@ -8,17 +8,24 @@ from minicnn.models import BasicBlock, ResNet, get_model
 from minicnn.summary import print_summary, summary
 
 
+def _mean_preserving_fill(tensor, *args, **kwargs):
+    """Weights 1 / fan_in (each output is the mean of its inputs: no overflow however deep), biases 0."""
+    fan_in = int(np.prod(tensor.shape[1:])) if tensor.ndim > 1 else 0
+    return nn.init.constant_(tensor, 1.0 / fan_in if fan_in else 0.0)
+
+
 @pytest.fixture
 def cheap_init(monkeypatch):
     """Constant weights instead of random draws: shapes, counts and MACs do not depend on them."""
     for name in ("uniform_", "normal_", "trunc_normal_", "kaiming_uniform_", "kaiming_normal_"):
-        monkeypatch.setattr(nn.init, name, lambda tensor, *args, **kwargs: nn.init.constant_(tensor, 0.01))
+        monkeypatch.setattr(nn.init, name, _mean_preserving_fill)
 
 
 def test_lenet5_table_has_one_row_per_layer_with_classic_shapes(device):
     model = get_model("lenet5").to(device)
     result = summary(model, (1, 32, 32), device=device)
-    assert [row.name for row in result.rows] == [f"features.{i}" for i in range(6)] + [f"classifier.{i}" for i in range(5)]
+    assert [row.name for row in result.rows] == ([f"features.{i}" for i in range(6)]
+                                                 + [f"classifier.{i}" for i in range(5)])
     assert [row.output_shape for row in result.rows] == [
         (1, 6, 28, 28), (1, 6, 28, 28), (1, 6, 14, 14), (1, 16, 10, 10), (1, 16, 10, 10), (1, 16, 5, 5),
         (1, 120), (1, 120), (1, 84), (1, 84), (1, 10)]

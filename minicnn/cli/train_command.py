@@ -21,7 +21,7 @@ from .model_builder import build_model, check_input_shape, known_models, model_k
 
 # Defaults chosen so the plain `python -m minicnn` reaches >= 97% held-out accuracy on the digits
 # with a wide margin, in well under two minutes on two cores (see examples/README.md for numbers).
-DEFAULT_EPOCHS = 8
+DEFAULT_EPOCHS = 12
 DEFAULT_BATCH_SIZE = 32
 DEFAULT_LR = {"sgd": 0.05, "adam": 0.002}
 

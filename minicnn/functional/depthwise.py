@@ -30,7 +30,7 @@ def depthwise_forward(x, weight, stride, dilation, padding):
     xp = backend.get_array_module(x)
     out_channels, _, kh, kw = weight.shape
     oh, ow = output_shape(x.shape, (kh, kw), stride, dilation, padding)
-    if conv_kernels.usable(x, x.shape[0] * oh * ow * out_channels * kh * kw):
+    if conv_kernels.usable(x):
         out = xp.empty((x.shape[0], oh, ow, out_channels), dtype=x.dtype)
         conv_kernels.depthwise_forward_into(x, _taps(weight), out, *stride, *dilation, padding[0], padding[2])
         return out
@@ -53,7 +53,7 @@ def depthwise_weight_grad(x, grad, weight_shape, stride, dilation, padding):
     """x (N, H, W, C), dY (N, OH, OW, O) -> dW (O, 1, KH, KW)."""
     xp = backend.get_array_module(x)
     out_channels, _, kh, kw = weight_shape
-    if conv_kernels.usable(x, grad.size * kh * kw):
+    if conv_kernels.usable(x):
         partial = xp.empty((x.shape[0], kh, kw, out_channels), dtype=x.dtype)
         conv_kernels.depthwise_weight_grad_into(x, grad, partial, *stride, *dilation, padding[0], padding[2])
         return xp.ascontiguousarray(partial.sum(axis=0).transpose(2, 0, 1)).reshape(weight_shape)
@@ -75,7 +75,7 @@ def depthwise_input_grad(grad, weight, input_shape, stride, dilation, padding):
     """dY (N, OH, OW, O) -> dX (N, H, W, C) for an input of NHWC ``input_shape``."""
     xp = backend.get_array_module(grad)
     out_channels, _, kh, kw = weight.shape
-    if conv_kernels.usable(grad, grad.size * kh * kw):
+    if conv_kernels.usable(grad):
         grad_input = xp.empty(input_shape, dtype=grad.dtype)
         conv_kernels.depthwise_input_grad_into(grad, _taps(weight), grad_input, *stride, *dilation,
                                                padding[0], padding[2])

@@ -91,7 +91,7 @@ def im2col(x, kernel_size, stride=(1, 1), dilation=(1, 1), padding=NO_PADDING, g
         return x.reshape(shape)  # a 1x1 convolution reads each pixel as it is: no copy
     if out is None:
         out = backend.get_array_module(x).empty(shape, dtype=x.dtype)
-    if conv_kernels.usable(x, out.size):
+    if conv_kernels.usable(x):
         conv_kernels.im2col_into(x, out, kh, kw, *stride, *dilation, padding[0], padding[2], ow)
         return out
     return im2col_arrays(x, kernel_size, stride, dilation, padding, groups, out)
@@ -124,7 +124,7 @@ def col2im(cols, input_shape, kernel_size, stride=(1, 1), dilation=(1, 1), paddi
     (kh, kw), groups = kernel_size, cols.shape[0]
     if is_pointwise(kernel_size, stride, padding, groups):
         return cols.reshape(input_shape)
-    if conv_kernels.usable(cols, cols.size):
+    if conv_kernels.usable(cols):
         _, ow = output_shape(input_shape, kernel_size, stride, dilation, padding)
         image = backend.get_array_module(cols).empty(input_shape, dtype=cols.dtype)
         conv_kernels.col2im_into(cols, image, kh, kw, *stride, *dilation, padding[0], padding[2], ow)

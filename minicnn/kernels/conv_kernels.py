@@ -1,10 +1,10 @@
 """numba kernels for the data movement of conv2d on the CPU (the matrix products stay in BLAS).
 
-Each kernel does in one parallel pass what its array-code twin in ``functional/im2col.py`` or
+Each kernel does in one pass what its array-code twin in ``functional/im2col.py`` or
 ``functional/depthwise.py`` does in KH*KW vectorized passes over a padded copy; the kernels read the
 padding as bounds checks instead (``top``, ``left``: the zeros before the first row and column).
-``tests/test_conv.py`` compares each pair. All images are C-contiguous NHWC; one parallel iteration
-owns one image (or output) row, so no two threads ever write the same element.
+``tests/test_conv.py`` compares each pair. All images are C-contiguous NHWC. The outer loops are
+``prange`` over image (or output) rows, each writing only its own row, so ``PARALLEL = True`` is safe.
 """
 from __future__ import annotations
 
@@ -16,24 +16,22 @@ except ImportError:  # the array-code twins serve instead
     numba = None
 
 
-# Below this many written elements the array code is faster: waking the worker threads of a
-# parallel kernel costs tens of microseconds, far more on a loaded machine.
-MIN_ELEMENTS = 1 << 16
+def usable(array) -> bool:
+    """True when ``array`` is a host float32/float64 numpy array and numba is installed."""
+    return numba is not None and isinstance(array, np.ndarray) and array.dtype in (np.float32, np.float64)
 
 
-def usable(array, elements: int) -> bool:
-    """True when ``array`` is a host float32/float64 numpy array, numba is installed, and a kernel
-    writing ``elements`` numbers is worth its thread start."""
-    return (
-        numba is not None and isinstance(array, np.ndarray) and array.dtype in (np.float32, np.float64)
-        and elements >= MIN_ELEMENTS
-    )
+# Single-threaded on purpose. These kernels are memory-bound copies that finish in 1-30 ms; with
+# parallel=True, each call on a busy 2-core machine (numba's OpenMP threads competing with BLAS's
+# spinning ones and other processes) took 10-15 ms longer than the serial loop, e.g. 15 ms instead
+# of 0.9 ms for the im2col of a ResNet 1x1 projection. The matrix products keep all cores busy.
+PARALLEL = False
 
 
 def _jit(function):
     if numba is None:
         return function
-    return numba.njit(parallel=True, cache=True, fastmath=False)(function)
+    return numba.njit(parallel=PARALLEL, cache=True)(function)
 
 
 @_jit
@@ -131,7 +129,8 @@ def depthwise_forward_into(image, taps, out, sh, sw, dh, dw, top, left):
 
 @_jit
 def depthwise_weight_grad_into(image, grad, partial, sh, sw, dh, dw, top, left):
-    """partial[n, i, j, o] = sum_{oh, ow} image[n, oh*sh + i*dh - top, ow*sw + j*dw - left, o // M] * grad[n, oh, ow, o].
+    """partial[n, i, j, o] = sum_{oh, ow} image[n, oh*sh + i*dh - top, ow*sw + j*dw - left, o // M]
+    * grad[n, oh, ow, o].
 
     One partial sum per batch element so parallel iterations never write the same memory; the caller
     sums over n.
@@ -166,7 +165,8 @@ def depthwise_weight_grad_into(image, grad, partial, sh, sw, dh, dw, top, left):
 
 @_jit
 def depthwise_input_grad_into(grad, taps, grad_image, sh, sw, dh, dw, top, left):
-    """grad_image[n, h, w, c] = sum over the windows covering (h, w) and m of grad[n, oh, ow, c*M + m] * taps[i, j, c*M + m]."""
+    """grad_image[n, h, w, c] = sum over the windows (oh, ow, i, j) covering (h, w) and over m of
+    grad[n, oh, ow, c*M + m] * taps[i, j, c*M + m]."""
     batch, out_h, out_w, out_channels = grad.shape
     kh, kw = taps.shape[0], taps.shape[1]
     height, width, channels = grad_image.shape[1], grad_image.shape[2], grad_image.shape[3]

@@ -46,6 +46,13 @@ if numba is not None:
         """Index of the first window element at or after position 0 of the input."""
         return 0 if start >= 0 else (-start + dilation - 1) // dilation
 
+    @numba.njit(cache=True)
+    def _inside_range(offset, stride, size, count):
+        """The outputs o in [lo, hi) whose element o*stride + offset lies inside [0, size)."""
+        lo = 0 if offset >= 0 else (-offset + stride - 1) // stride
+        hi = 0 if size - 1 - offset < 0 else min(count, (size - 1 - offset) // stride + 1)
+        return lo, hi
+
     @numba.njit(parallel=True, cache=True)
     def _max_windows_nhwc(x, out, winner, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w):
         # x (N, H, W, C), out/winner (N, OH, OW, C): channels innermost, so each window element is
@@ -76,37 +83,56 @@ if numba is not None:
                                 out[n, oh, ow, c] = value
                                 winner[n, oh, ow, c] = i * kernel_w + j
 
+    @numba.njit(cache=True)
+    def _inside_range(offset, stride, size, count):
+        """The outputs o in [lo, hi) whose element o*stride + offset lies inside [0, size)."""
+        lo = 0 if offset >= 0 else (-offset + stride - 1) // stride
+        hi = 0 if size - 1 - offset < 0 else min(count, (size - 1 - offset) // stride + 1)
+        return lo, max(lo, hi)
+
     @numba.njit(parallel=True, cache=True)
     def _max_windows_nchw(x, out, winner, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w):
         # x (N, C, H, W), out/winner (N, C, OH, OW): the windows of one output row advance together,
-        # one window element at a time (a loop over ow the compiler can vectorise)
+        # one window element at a time, over the output columns [lo, hi) where that element lies
+        # inside the input. The loop runs over 1-D slices from index 0: numba then knows the index
+        # is non-negative and emits a tight loop (6x faster than indexing out[n, c, oh, lo + k]).
         batch, channels, height, width = x.shape
         out_h, out_w = out.shape[2], out.shape[3]
+        first_col = np.empty(out_w, dtype=np.int64)
+        for ow in range(out_w):
+            first_col[ow] = _first_inside(ow * stride_w - pad_w, dil_w)
         for plane in numba.prange(batch * channels):
             n, c = plane // channels, plane % channels
             for oh in range(out_h):
                 top = oh * stride_h - pad_h
-                first_i = _first_inside(top, dil_h)
+                first_row = _first_inside(top, dil_h) * kernel_w
                 for ow in range(out_w):
                     out[n, c, oh, ow] = -np.inf
-                    winner[n, c, oh, ow] = first_i * kernel_w + _first_inside(ow * stride_w - pad_w, dil_w)
+                    winner[n, c, oh, ow] = first_row + first_col[ow]
                 for i in range(kernel_h):
                     h = top + i * dil_h
                     if h < 0 or h >= height:
                         continue
                     for j in range(kernel_w):
-                        for ow in range(out_w):
-                            w = ow * stride_w - pad_w + j * dil_w
-                            if w < 0 or w >= width:
-                                continue
-                            value = x[n, c, h, w]
-                            if value > out[n, c, oh, ow] or value != value:
-                                out[n, c, oh, ow] = value
-                                winner[n, c, oh, ow] = i * kernel_w + j
+                        offset = j * dil_w - pad_w
+                        lo, hi = _inside_range(offset, stride_w, width, out_w)
+                        if lo >= hi:
+                            continue
+                        start = lo * stride_w + offset
+                        values = x[n, c, h, start:start + (hi - lo - 1) * stride_w + 1:stride_w]
+                        best = out[n, c, oh, lo:hi]
+                        won = winner[n, c, oh, lo:hi]
+                        for k in range(hi - lo):
+                            value = values[k]
+                            if value > best[k] or value != value:
+                                best[k] = value
+                                won[k] = i * kernel_w + j
 
     @numba.njit(parallel=True, cache=True)
-    def _scatter_nhwc(grad, winner, grad_input, kernel_w, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w):
-        # one sample per parallel iteration: windows of a sample may overlap, samples never do
+    def _scatter_nhwc(grad, winner, grad_input, row_offset, col_offset, stride_h, stride_w, pad_h, pad_w):
+        # row_offset[p], col_offset[p]: where window element p lies from the window's corner (a table
+        # lookup instead of an integer division per element). One sample per parallel iteration:
+        # windows of a sample may overlap, samples never do.
         batch, out_h, out_w, channels = grad.shape
         height, width = grad_input.shape[1], grad_input.shape[2]
         for n in numba.prange(batch):
@@ -114,13 +140,13 @@ if numba is not None:
                 for ow in range(out_w):
                     for c in range(channels):
                         position = winner[n, oh, ow, c]
-                        h = oh * stride_h - pad_h + (position // kernel_w) * dil_h
-                        w = ow * stride_w - pad_w + (position % kernel_w) * dil_w
+                        h = oh * stride_h - pad_h + row_offset[position]
+                        w = ow * stride_w - pad_w + col_offset[position]
                         if 0 <= h < height and 0 <= w < width:
                             grad_input[n, h, w, c] += grad[n, oh, ow, c]
 
     @numba.njit(parallel=True, cache=True)
-    def _scatter_nchw(grad, winner, grad_input, kernel_w, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w):
+    def _scatter_nchw(grad, winner, grad_input, row_offset, col_offset, stride_h, stride_w, pad_h, pad_w):
         batch, channels, out_h, out_w = grad.shape
         height, width = grad_input.shape[2], grad_input.shape[3]
         for plane in numba.prange(batch * channels):
@@ -128,8 +154,8 @@ if numba is not None:
             for oh in range(out_h):
                 for ow in range(out_w):
                     position = winner[n, c, oh, ow]
-                    h = oh * stride_h - pad_h + (position // kernel_w) * dil_h
-                    w = ow * stride_w - pad_w + (position % kernel_w) * dil_w
+                    h = oh * stride_h - pad_h + row_offset[position]
+                    w = ow * stride_w - pad_w + col_offset[position]
                     if 0 <= h < height and 0 <= w < width:
                         grad_input[n, c, h, w] += grad[n, c, oh, ow]
 
@@ -138,14 +164,10 @@ def _to_nhwc(array):
     return array.transpose(0, 2, 3, 1)
 
 
-def _geometry_args(geometry) -> tuple:
-    return (geometry.stride + geometry.padding + geometry.dilation)
-
-
 def max_over_windows(x, out, winner, geometry) -> None:
     """Fill ``out`` with each window's maximum over the unpadded input ``x`` and ``winner`` with its
     row-major position in the window. Twin of the array code in ``functional.pool_windows``."""
-    args = tuple(geometry.kernel) + _geometry_args(geometry)
+    args = geometry.kernel + geometry.stride + geometry.padding + geometry.dilation
     if _channels_last(out):
         _max_windows_nhwc(_to_nhwc(x), _to_nhwc(out), _to_nhwc(winner), *args)
     else:
@@ -155,7 +177,9 @@ def max_over_windows(x, out, winner, geometry) -> None:
 def scatter_window_max(grad, winner, grad_input, geometry) -> None:
     """Add each ``grad`` element into the zero-filled ``grad_input`` at its window's winning element.
     Twin of the array code in ``functional.pool_windows``."""
-    args = (geometry.kernel[1],) + _geometry_args(geometry)
+    (kernel_h, kernel_w), (dil_h, dil_w) = geometry.kernel, geometry.dilation
+    position = np.arange(kernel_h * kernel_w)
+    args = ((position // kernel_w) * dil_h, (position % kernel_w) * dil_w) + geometry.stride + geometry.padding
     if _channels_last(grad_input):
         _scatter_nhwc(_to_nhwc(grad), _to_nhwc(winner), _to_nhwc(grad_input), *args)
     else:

@@ -103,8 +103,8 @@ class ResNet(nn.Module):
             256, 512) by default. Smaller widths give tiny networks for tests and quick experiments.
         cifar: for 32x32 inputs, replace the 7x7 stride-2 stem convolution with a 3x3 stride-1 one and
             drop the max-pool (the CIFAR ResNet stem). The parameter count then differs from the
-            ImageNet model (conv1 has 3*3*3*64 instead of 7*7*3*64 weights), and torchvision weights for
-            conv1 no longer fit.
+            ImageNet model (conv1 has 3*3*3*64 instead of 7*7*3*64 weights: resnet18 has 11,681,832
+            instead of 11,689,512 parameters), and torchvision weights for conv1 no longer fit.
         in_channels: channels of the input images (3 for RGB).
 
     Shapes: (N, in_channels, H, W) -> (N, num_classes); canonically 224x224 (the head pools globally, so

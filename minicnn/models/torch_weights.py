@@ -76,10 +76,11 @@ def load_torch_state_dict(model, state_dict, strict: bool = True):
         strict: when False, missing and unexpected keys are allowed (only matching keys are copied);
             shape mismatches are always errors.
 
-    Values are cast to the dtype of the model's tensors and copied to their device. Raises ValueError naming every missing key, unexpected key and (key, expected shape, got).
+    Values are cast to the dtype of the model's tensors and copied to their device. Raises ValueError
+    naming every missing key, unexpected key and (key, expected shape, got).
     """
     source = convert_torch_state_dict(state_dict)
-    target = model.state_dict()
+    target = model.state_dict(keep_vars=True)  # the model's own tensors: no copy just to read shapes
     missing = [key for key in target if key not in source and not key.endswith(_OPTIONAL_SUFFIX)]
     unexpected = [key for key in source if key not in target and not key.endswith(_OPTIONAL_SUFFIX)]
     mismatched = [

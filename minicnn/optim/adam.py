@@ -46,8 +46,9 @@ class Adam(Optimizer):
             for param in self._params_with_grad(group):
                 xp = backend.get_array_module(param.data)
                 grad = param.grad.data
-                if maximize:
-                    grad = -grad
+                # Two reused scratch arrays instead of a fresh temporary per term; param.grad is left
+                # as backward made it (torch).
+                scratch = self._scratch_like(param.data)
                 state = self.state[param]
                 if not state:
                     state["step"] = 0
@@ -57,16 +58,25 @@ class Adam(Optimizer):
                         state["max_exp_avg_sq"] = xp.zeros_like(param.data)
                 state["step"] += 1
                 step = state["step"]
-                if weight_decay != 0:
-                    if self.decoupled_weight_decay:
-                        param.data *= 1 - lr * weight_decay
+                if weight_decay != 0 and not self.decoupled_weight_decay:
+                    penalized = xp.multiply(param.data, weight_decay, out=self._scratch_like(param.data, slot=1))
+                    if maximize:
+                        penalized -= grad  # g = -g + weight_decay * p
                     else:
-                        grad = grad + weight_decay * param.data
+                        penalized += grad  # g = g + weight_decay * p
+                    grad = penalized
+                else:
+                    if maximize:
+                        grad = xp.negative(grad, out=self._scratch_like(param.data, slot=1))
+                    if weight_decay != 0:
+                        param.data *= 1 - lr * weight_decay
                 exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
                 exp_avg *= beta1
-                exp_avg += (1 - beta1) * grad
+                exp_avg += xp.multiply(grad, 1 - beta1, out=scratch)
                 exp_avg_sq *= beta2
-                exp_avg_sq += (1 - beta2) * (grad * grad)
+                xp.multiply(grad, grad, out=scratch)
+                scratch *= 1 - beta2
+                exp_avg_sq += scratch
                 if amsgrad:
                     xp.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
                     second_moment = state["max_exp_avg_sq"]
@@ -74,8 +84,8 @@ class Adam(Optimizer):
                     second_moment = exp_avg_sq
                 step_size = lr / (1 - beta1**step)
                 bias_correction2_sqrt = math.sqrt(1 - beta2**step)
-                # One scratch array: denom, then the update m / denom scaled by the step size.
-                update = xp.sqrt(second_moment)
+                # The scratch array holds denom, then the update m / denom scaled by the step size.
+                update = xp.sqrt(second_moment, out=scratch)
                 update /= bias_correction2_sqrt
                 update += eps
                 xp.divide(exp_avg, update, out=update)

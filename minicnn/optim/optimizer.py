@@ -81,6 +81,20 @@ class Optimizer:
     def step(self, closure=None):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def _scratch_like(self, array, slot: int = 0):
+        """An uninitialized array shaped like ``array`` for a temporary of one update (``slot`` picks
+        one of several that must coexist). One flat buffer per slot, device and dtype, grown to the
+        largest parameter, serves every parameter: a fresh array per update would be new memory pages
+        each step (the kernel zeroes them on first touch), which costs as much as the update itself."""
+        xp = backend.get_array_module(array)
+        key = (slot, backend.device_of(array), array.dtype.str)
+        buffers = self.__dict__.setdefault("_scratch_buffers", {})
+        buffer = buffers.get(key)
+        if buffer is None or buffer.size < array.size:
+            with backend.device_scope(backend.device_of(array)):
+                buffer = buffers[key] = xp.empty(array.size, dtype=array.dtype)
+        return buffer[: array.size].reshape(array.shape)
+
     def _params_with_grad(self, group: dict):
         """The group's parameters that have a gradient; frozen ones (requires_grad=False) are left alone."""
         for param in group["params"]:

@@ -11,6 +11,7 @@ For each parameter p with gradient g, as PyTorch:
 """
 from __future__ import annotations
 
+from .. import backend
 from .optimizer import Optimizer, required
 
 
@@ -37,11 +38,19 @@ class SGD(Optimizer):
             lr, momentum, dampening = float(group["lr"]), float(group["momentum"]), float(group["dampening"])
             weight_decay, nesterov, maximize = float(group["weight_decay"]), group["nesterov"], group["maximize"]
             for param in self._params_with_grad(group):
+                xp = backend.get_array_module(param.data)
+                # In place, in one reused scratch array: param.grad is left as backward made it (torch).
                 grad = param.grad.data
-                if maximize:
-                    grad = -grad
+                scratch = self._scratch_like(param.data)
                 if weight_decay != 0:
-                    grad = grad + weight_decay * param.data
+                    xp.multiply(param.data, weight_decay, out=scratch)
+                    if maximize:
+                        scratch -= grad  # g = -g + weight_decay * p
+                    else:
+                        scratch += grad  # g = g + weight_decay * p
+                    grad = scratch
+                elif maximize:
+                    grad = xp.negative(grad, out=scratch)
                 if momentum != 0:
                     state = self.state[param]
                     buffer = state.get("momentum_buffer")
@@ -49,7 +58,9 @@ class SGD(Optimizer):
                         buffer = state["momentum_buffer"] = grad.copy()
                     else:
                         buffer *= momentum
-                        buffer += grad if dampening == 0 else (1 - dampening) * grad
+                        if dampening != 0:
+                            grad = xp.multiply(grad, 1 - dampening, out=scratch)
+                        buffer += grad  # b = momentum * b + (1 - dampening) * g
                     grad = grad + momentum * buffer if nesterov else buffer
-                param.data -= lr * grad
+                param.data -= xp.multiply(grad, lr, out=scratch)  # p = p - lr * g
         return loss

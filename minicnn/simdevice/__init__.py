@@ -17,6 +17,8 @@ without one. ``import minicnn.simdevice as sim`` is used like ``import cupy as c
 - ``sim.random.default_rng(seed)`` draws device arrays, with the methods CuPy's Generator has.
 
 Slices and reshapes are views that share memory with their base, exactly as in NumPy and CuPy.
+``sim.transfers`` counts the copies between host and device (``sim.transfers.reset()`` starts over), so
+a test can check that a training step never waits on the device.
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ import sys as _sys
 import numpy as _np
 
 from . import random
-from ._array import SimArray, host_array_error, wrap
+from ._array import SimArray, host_array_error, transfers, wrap
 from ._functions import FUNCTION_NAMES, PASSTHROUGH_NAMES, lib, linalg, make_function
 
 ndarray = SimArray
@@ -35,6 +37,7 @@ def array(obj, dtype=None, copy=True, order="K", ndmin=0):
     """A new device array from host data (a host -> device copy) or from a device array."""
     if type(obj) is SimArray:
         return wrap(_np.array(obj._a, dtype=dtype, copy=copy, order=order, ndmin=ndmin))
+    transfers.host_to_device += 1
     return wrap(_np.array(_unwrap_nested(obj), dtype=dtype, copy=True, order=order, ndmin=ndmin))
 
 
@@ -44,6 +47,7 @@ def asarray(a, dtype=None, order=None):
         if dtype is None or a.dtype == _np.dtype(dtype):
             return a
         return a.astype(dtype)
+    transfers.host_to_device += 1
     return wrap(_np.array(_unwrap_nested(a), dtype=dtype, order=order, copy=True))
 
 
@@ -118,4 +122,4 @@ def __dir__():
 
 
 __all__ = ["SimArray", "ndarray", "array", "asarray", "asanyarray", "ascontiguousarray", "asnumpy",
-           "get_array_module", "scatter_add", "random", "lib", "linalg"]
+           "get_array_module", "scatter_add", "random", "lib", "linalg", "transfers"]

@@ -39,6 +39,29 @@ def _mix_error(symbol: str, left, right) -> TypeError:
     )
 
 
+class TransferCounts:
+    """How many copies crossed between host and device since the last ``reset()``.
+
+    On a real GPU every device -> host read (``.get()``, ``.item()``, ``float(a)``, ``bool(a)``, ...)
+    waits for all queued work, so a training step should make none; tests can check that here.
+    """
+
+    __slots__ = ("device_to_host", "host_to_device")
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self) -> None:
+        self.device_to_host = 0
+        self.host_to_device = 0
+
+    def __repr__(self):
+        return f"TransferCounts(device_to_host={self.device_to_host}, host_to_device={self.host_to_device})"
+
+
+transfers = TransferCounts()
+
+
 # ----------------------------------------------------------------------------------------------
 # Wrapping and unwrapping
 # ----------------------------------------------------------------------------------------------
@@ -140,6 +163,7 @@ class SimArray:
     # -- explicit transfers (a sync on a real GPU) -------------------------------------------------
     def get(self, stream=None, order="C", out=None) -> np.ndarray:
         """A host copy of the values (CuPy's device -> host transfer)."""
+        transfers.device_to_host += 1
         if out is not None:
             out[...] = self._a
             return out
@@ -151,30 +175,40 @@ class SimArray:
             raise TypeError(f"set(): expected a numpy.ndarray, got {_type_name(array)}")
         if array.shape != self._a.shape:
             raise ValueError(f"set(): shape mismatch, {array.shape} into {self._a.shape}")
+        transfers.host_to_device += 1
         self._a[...] = array
 
+    # Each of these reads a value back to the host: a synchronizing copy on a real GPU.
     def item(self, *args):
+        transfers.device_to_host += 1
         return self._a.item(*args)
 
     def tolist(self):
+        transfers.device_to_host += 1
         return self._a.tolist()
 
     def __bool__(self):
+        transfers.device_to_host += 1
         return bool(self._a)
 
     def __float__(self):
+        transfers.device_to_host += 1
         return float(self._a)
 
     def __int__(self):
+        transfers.device_to_host += 1
         return int(self._a)
 
     def __complex__(self):
+        transfers.device_to_host += 1
         return complex(self._a)
 
     def __index__(self):
+        transfers.device_to_host += 1
         return operator.index(self._a)
 
     def __format__(self, spec):
+        transfers.device_to_host += 1
         return format(self._a, spec) if self._a.ndim == 0 else format(str(self), spec)
 
     # -- attributes ------------------------------------------------------------------------------
@@ -331,83 +365,7 @@ for _name in _METHODS:
     setattr(SimArray, _name, _method(_name))
 
 
-# -- operators -------------------------------------------------------------------------------------
-
-def _binary(function, symbol):
-    def forward(self, other):
-        if type(other) is SimArray:
-            result = function(self._a, other._a)
-        elif isinstance(other, _SCALARS):
-            result = function(self._a, other)
-        elif isinstance(other, (np.ndarray, list, tuple)):
-            raise _mix_error(symbol, self, other)
-        else:
-            return NotImplemented
-        return _new_sim(result) if type(result) is np.ndarray else wrap(result)
-
-    def reflected(self, other):
-        if isinstance(other, _SCALARS):
-            result = function(other, self._a)
-        elif isinstance(other, (np.ndarray, list, tuple)):
-            raise _mix_error(symbol, other, self)
-        else:
-            return NotImplemented
-        return _new_sim(result) if type(result) is np.ndarray else wrap(result)
-
-    return forward, reflected
-
-
-def _inplace(function, symbol):
-    def method(self, other):
-        if type(other) is SimArray:
-            function(self._a, other._a)
-        elif isinstance(other, _SCALARS):
-            function(self._a, other)
-        elif isinstance(other, (np.ndarray, list, tuple)):
-            raise _mix_error(symbol + "=", self, other)
-        else:
-            return NotImplemented
-        return self
-
-    return method
-
-
-_BINARY = {
-    "add": (operator.add, operator.iadd, "+"),
-    "sub": (operator.sub, operator.isub, "-"),
-    "mul": (operator.mul, operator.imul, "*"),
-    "truediv": (operator.truediv, operator.itruediv, "/"),
-    "floordiv": (operator.floordiv, operator.ifloordiv, "//"),
-    "mod": (operator.mod, operator.imod, "%"),
-    "pow": (operator.pow, operator.ipow, "**"),
-    "matmul": (operator.matmul, operator.imatmul, "@"),
-    "and": (operator.and_, operator.iand, "&"),
-    "or": (operator.or_, operator.ior, "|"),
-    "xor": (operator.xor, operator.ixor, "^"),
-    "lshift": (operator.lshift, operator.ilshift, "<<"),
-    "rshift": (operator.rshift, operator.irshift, ">>"),
-}
-for _name, (_function, _inplace_function, _symbol) in _BINARY.items():
-    _forward, _reflected = _binary(_function, _symbol)
-    setattr(SimArray, f"__{_name}__", _forward)
-    setattr(SimArray, f"__r{_name}__", _reflected)
-    setattr(SimArray, f"__i{_name}__", _inplace(_inplace_function, _symbol))
-SimArray.__divmod__, SimArray.__rdivmod__ = _binary(divmod, "divmod()")
-
-_COMPARISONS = {"lt": "<", "le": "<=", "eq": "==", "ne": "!=", "gt": ">", "ge": ">="}
-for _name, _symbol in _COMPARISONS.items():
-    setattr(SimArray, f"__{_name}__", _binary(getattr(operator, _name), _symbol)[0])
-
-
-def _unary(function):
-    def method(self):
-        return wrap(function(self._a))
-
-    return method
-
-
-for _name, _function in {"neg": operator.neg, "pos": operator.pos, "abs": abs, "invert": operator.invert}.items():
-    setattr(SimArray, f"__{_name}__", _unary(_function))
-
 SimArray.__module__ = "minicnn.simdevice"
 _new = object.__new__
+
+from . import _operators  # noqa: E402,F401 - installs the arithmetic and comparison operators
