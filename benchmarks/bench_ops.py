@@ -1,6 +1,6 @@
 """Forward and forward+backward time of each op against PyTorch, float32 on the CPU, in the same run.
 
-    python benchmarks/bench_ops.py [--repeat 5] [--only conv|pool|norm|act|loss] [--output FILE]
+    python benchmarks/bench_ops.py [--repeat 5] [--only conv|pool|norm|act|loss] [--threads N] [--output FILE]
 
 Conv shapes come from bench_conv.py (ResNet-18 CIFAR layers, a 1x1 projection, a depthwise and the
 7x7 stem); the rest are the pooling, batch-norm, ReLU and loss shapes of ResNet-18 and LeNet-5.
@@ -9,20 +9,23 @@ Times are the best of ``--repeat`` interleaved runs; the ratio is minicnn / torc
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
-
-import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
+from common import best_times, machine_description, set_thread_environment, threads_from_argv  # noqa: E402
+
+THREADS = threads_from_argv()
+set_thread_environment(THREADS)  # before numpy, numba and torch start their thread pools
+
+import numpy as np  # noqa: E402
+
 import minicnn  # noqa: E402
 import minicnn.functional as F  # noqa: E402
 from bench_conv import SHAPES as CONV_SHAPES  # noqa: E402
-from bench_conv import best_times, machine_description  # noqa: E402
 
 
 def conv_cases():
@@ -111,11 +114,12 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--only", choices=["conv", "pool", "norm", "act", "loss"])
     parser.add_argument("--output", help="also write the markdown table to this file")
+    parser.add_argument("--threads", type=int, default=THREADS, help="for BLAS, numba and torch (default all cores)")
     args = parser.parse_args(argv)
     try:
         import torch
 
-        torch.set_num_threads(os.cpu_count())
+        torch.set_num_threads(args.threads)
     except ImportError:
         torch = None
 
@@ -137,7 +141,7 @@ def main(argv=None):
     if args.output:
         command = "python benchmarks/bench_ops.py " + " ".join(argv if argv is not None else sys.argv[1:])
         Path(args.output).write_text(
-            f"Machine: {machine_description(torch)}\n\nCommand: `{command.strip()}`\n\n" + "\n".join(lines) + "\n"
+            f"Machine: {machine_description(args.threads)}\n\nCommand: `{command.strip()}`\n\n" + "\n".join(lines) + "\n"
         )
 
 

@@ -6,7 +6,8 @@
 
 Every (framework, case) runs in a fresh child process, so its peak RSS is its own; the two frameworks
 alternate case by case, so a burst of load from elsewhere on a shared machine hits both. The time of
-a step is the median over the timed steps, after warm-up steps. The ratio column is minicnn / PyTorch
+a step is the median over the timed steps, after warm-up steps; with ``--repeats R`` each case runs
+R times per framework and every number is the median over those runs. The ratio column is minicnn / PyTorch
 (lower is better; 1.0 is parity).
 """
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -22,6 +22,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+
+from common import machine_description, median, set_thread_environment  # noqa: E402
 
 # name: (model, model kwargs, input shape without batch, batch size, classes)
 CASES = {
@@ -35,11 +38,6 @@ CASES = {
 def peak_rss_mb() -> float:
     # ru_maxrss is in kilobytes on Linux
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
-def median(values):
-    ordered = sorted(values)
-    return ordered[len(ordered) // 2]
 
 
 def run_minicnn(case, device, steps, warmup):
@@ -127,7 +125,6 @@ def time_steps(step, steps, warmup):
 
 
 def child(args):
-    sys.path.insert(0, HERE)
     if args.child == "minicnn":
         result = run_minicnn(args.case, args.device, args.steps, args.warmup)
     else:
@@ -141,10 +138,8 @@ def measure(framework, case, args):
         "--device", args.device, "--steps", str(args.steps), "--warmup", str(args.warmup),
         "--threads", str(args.threads),
     ]
-    env = dict(os.environ)
-    # numpy's BLAS and torch get the same number of threads
-    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-        env[variable] = str(args.threads)
+    # numpy's BLAS, numba and torch get the same number of threads
+    env = set_thread_environment(args.threads, dict(os.environ))
     completed = subprocess.run(command, capture_output=True, text=True, env=env)
     for line in completed.stdout.splitlines():
         if line.startswith("RESULT "):
@@ -161,27 +156,12 @@ def torch_available(device) -> bool:
     return not device.startswith("cuda") or torch.cuda.is_available()
 
 
-def machine_description(threads) -> str:
-    cpu = platform.processor() or "unknown cpu"
-    try:
-        with open("/proc/cpuinfo") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    import numpy
-
-    parts = [f"{cpu}, {os.cpu_count()} cores, {threads} threads", f"Python {platform.python_version()}",
-             f"numpy {numpy.__version__}"]
-    try:
-        import torch
-
-        parts.append(f"torch {torch.__version__}")
-    except ImportError:
-        parts.append("torch not installed")
-    return "; ".join(parts)
+def median_result(runs):
+    """Each number's median over the child processes that succeeded (None when none did)."""
+    runs = [run for run in runs if run]
+    if not runs:
+        return None
+    return {key: median([run[key] for run in runs]) for key in runs[0]}
 
 
 def format_ratio(ours, theirs):
@@ -194,6 +174,7 @@ def main(argv=None):
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--steps", type=int, default=10, help="timed steps per measurement")
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=1, help="child processes per framework and case (medians)")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--no-torch", action="store_true", help="leave out the PyTorch column")
     parser.add_argument("--out", help="also write the markdown table to this file")
@@ -220,8 +201,11 @@ def main(argv=None):
               "minicnn infer ms | torch infer ms | ratio | minicnn peak RSS MB (train) | torch peak RSS MB | ratio |")
     lines = [header, "|" + "---|" * 12]
     for case in cases:
-        ours = measure("minicnn", case, args)
-        theirs = measure("torch", case, args) if with_torch else None
+        ours_runs, theirs_runs = [], []
+        for _ in range(args.repeats):  # alternate, so load from elsewhere hits both frameworks
+            ours_runs.append(measure("minicnn", case, args))
+            theirs_runs.append(measure("torch", case, args) if with_torch else None)
+        ours, theirs = median_result(ours_runs), median_result(theirs_runs)
         batch = CASES[case][3]
         if ours is None:
             lines.append(f"| {case} | {batch} | failed |" + " - |" * 9)

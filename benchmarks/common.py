@@ -83,3 +83,9 @@ def interleaved_times(functions: dict, repeat: int, timer=time.perf_counter) -> 
             function()
             times[name].append(timer() - start)
     return times
+
+
+def best_times(functions: dict, repeat: int, timer=time.perf_counter) -> dict:
+    """Best time in ms of each function over ``repeat`` interleaved runs (see ``interleaved_times``)."""
+    times = interleaved_times(functions, repeat, timer)
+    return {name: min(values) * 1000.0 for name, values in times.items()}

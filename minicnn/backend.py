@@ -182,10 +182,11 @@ def matmul(a, b, out=None):
     """``xp.matmul(a, b, out=out)``; on the CPU, small products run on one BLAS thread, where starting
     the others would cost more than the product (see ``blas_threads``)."""
     xp = get_array_module(a)
-    if xp is np:
-        rows = a.shape[-2] if a.ndim >= 2 else 1
-        columns = b.shape[-1] if b.ndim >= 2 else 1
-        # 2*M*K*N, with any batch (stacked matrices) of either operand counted in
-        flops = 2.0 * max(a.size * columns, b.size * rows)
-        blas_threads.use_threads_for(flops)
-    return xp.matmul(a, b) if out is None else xp.matmul(a, b, out=out)
+    if xp is not np:
+        return xp.matmul(a, b) if out is None else xp.matmul(a, b, out=out)
+    rows = a.shape[-2] if a.ndim >= 2 else 1
+    columns = b.shape[-1] if b.ndim >= 2 else 1
+    # 2*M*K*N, with any batch (stacked matrices) of either operand counted in
+    flops = 2.0 * max(a.size * columns, b.size * rows)
+    with blas_threads.threads_for(flops):
+        return np.matmul(a, b) if out is None else np.matmul(a, b, out=out)

@@ -5,8 +5,7 @@ are busy with other work, up to tens of milliseconds (each worker waits for a ti
 64x400x120 product measured 0.07 ms on one thread and 90 ms on two under load
 (``benchmarks/bench_gemm.py``). So a product below ``SMALL_PRODUCT_FLOPS`` runs on the calling thread
 alone, and a larger one on every thread BLAS started with (``OPENBLAS_NUM_THREADS``, default all cores).
-The switch is made only when the wanted count changes, so a model whose products are all small (LeNet)
-or all large (ResNet) pays it once.
+Switching costs about a microsecond each way.
 
 The thread count is changed through threadpoolctl (installed with scikit-learn); without it, or with a
 BLAS it cannot control, BLAS keeps its own setting.
@@ -19,7 +18,7 @@ import threading
 SMALL_PRODUCT_FLOPS = 1 << 25
 
 _lock = threading.Lock()
-_state = {"controller": None, "ready": False, "maximum": 1, "current": None}
+_state = {"controller": None, "ready": False, "maximum": 1}
 
 
 def _controller():
@@ -33,26 +32,42 @@ def _controller():
                     libraries = ThreadpoolController().select(user_api="blas").lib_controllers
                 except Exception:  # threadpoolctl missing, or a BLAS it does not know
                     libraries = []
+                # numpy's own BLAS when several are loaded (scipy and torch may bring theirs)
+                numpy_blas = [library for library in libraries if "numpy" in str(library.filepath)]
+                libraries = numpy_blas or libraries
                 if libraries:
                     _state["controller"] = libraries[0]
                     _state["maximum"] = max(1, int(libraries[0].num_threads))
-                    _state["current"] = _state["maximum"]
                 _state["ready"] = True
     return _state["controller"]
 
 
-def use_threads_for(flops: float) -> None:
-    """Let BLAS use one thread for a product of ``flops`` (2*M*K*N) below the threshold, else all."""
-    controller = _controller()
-    if controller is None:
-        return
-    wanted = 1 if flops < SMALL_PRODUCT_FLOPS else _state["maximum"]
-    if wanted != _state["current"]:
-        controller.set_num_threads(wanted)
-        _state["current"] = wanted
+class threads_for:
+    """``with threads_for(flops):`` runs a product of ``flops`` (2*M*K*N) on one BLAS thread when it is
+    below the threshold, and gives BLAS back the count it had on exit, so every other product (another
+    library's, a direct ``xp.matmul``, one under the caller's own threadpoolctl limit) is unaffected."""
+
+    __slots__ = ("limited", "previous")
+
+    def __init__(self, flops: float):
+        self.limited = flops < SMALL_PRODUCT_FLOPS and _controller() is not None
+        self.previous = 1
+
+    def __enter__(self):
+        if self.limited:
+            self.previous = _state["controller"].get_num_threads()
+            self.limited = self.previous > 1
+            if self.limited:
+                _state["controller"].set_num_threads(1)
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.limited:
+            _state["controller"].set_num_threads(self.previous)
+        return False
 
 
 def maximum_threads() -> int:
-    """The thread count BLAS started with (what large products use)."""
+    """The thread count BLAS started with, 1 when it cannot be controlled."""
     _controller()
     return _state["maximum"]

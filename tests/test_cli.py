@@ -69,19 +69,30 @@ def test_evaluate_prints_accuracy_per_class_and_confusion_matrix(device, trained
     assert accuracy == pytest.approx(100 * np.trace(confusion) / held_out, abs=0.006)
 
 
-def test_predict_agrees_with_the_model_on_a_png_of_a_held_out_digit(device, trained_run, tmp_path, capsys):
+def test_predict_prepares_images_as_the_training_data_was(device, trained_run, tmp_path, capsys):
     from PIL import Image
 
-    digits = Digits(train=False, size=32)
+    from minicnn.cli.checkpoint_model import load_trained_model
+    from minicnn.cli.predict_command import load_image
+
+    model, checkpoint = load_trained_model(str(trained_run / "best.npz"))
+    config = checkpoint.config
+    digits = Digits(train=False, size=32, transform=minicnn.data.transforms.Compose(
+        [minicnn.data.transforms.ToTensor(), minicnn.data.transforms.Normalize(config["mean"], config["std"])]))
     paths = []
     for index in range(3):
         paths.append(tmp_path / f"digit{index}.png")
         Image.fromarray(digits.data[index][:, :, 0]).save(paths[-1])
+        np.testing.assert_array_equal(load_image(str(paths[-1]), config), digits[index][0])
+    paths.append(tmp_path / "colour-photo.jpg")  # any size and mode becomes 1x32x32 grey
+    Image.fromarray(np.full((40, 50, 3), 128, dtype=np.uint8)).save(paths[-1])
+    assert load_image(str(paths[-1]), config).shape == (1, 32, 32)
+
     code, stdout, _ = run_cli(["predict", "--checkpoint", trained_run / "best.npz", *paths, "--top-k", "2",
                                "--device", device], capsys)
     assert code == 0
     lines = stdout.strip().splitlines()
-    assert len(lines) == 3
+    assert len(lines) == 4
     for path, line in zip(paths, lines):
         assert re.fullmatch(rf"{re.escape(str(path))}: \d \d+\.\d%, \d \d+\.\d%", line)
 
@@ -93,10 +104,35 @@ def test_summary_prints_the_total_parameter_count(capsys):
     assert f"{count:,}" in stdout
 
 
-def test_gradcheck_command_passes_on_a_subset(device, capsys):
-    code, stdout, _ = run_cli(["gradcheck", "--filter", "conv2d", "--device", device], capsys)
+def test_gradcheck_command_passes_for_every_op(device, capsys):
+    from minicnn.cli.gradcheck_command import CASES
+
+    code, stdout, _ = run_cli(["gradcheck", "--device", device], capsys)
     assert code == 0
-    assert "5 passed, 0 failed" in stdout
+    assert f"{len(CASES)} passed, 0 failed" in stdout
+    assert len([line for line in stdout.splitlines() if line.endswith("  pass")]) == len(CASES)
+
+
+def test_gradcheck_command_fails_with_exit_code_1_on_a_wrong_gradient(capsys, monkeypatch):
+    from minicnn.cli import gradcheck_command
+
+    wrong = ("relu times 2 with the gradient of relu", {"x": (3, 4)}, lambda x: wrong_relu(x))
+
+    class WrongRelu(minicnn.Function):
+        def forward(self, x):
+            self.positive = x > 0
+            return 2 * x * self.positive
+
+        def backward(self, grad):
+            return grad * self.positive  # the factor 2 is missing
+
+    def wrong_relu(x):
+        return WrongRelu.apply(x)
+
+    monkeypatch.setattr(gradcheck_command, "CASES", [wrong])
+    code, stdout, _ = run_cli(["gradcheck"], capsys)
+    assert code == 1
+    assert "FAIL" in stdout and "0 passed, 1 failed" in stdout
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -116,6 +152,7 @@ def test_gradcheck_command_passes_on_a_subset(device, capsys):
     (["predict", "--checkpoint", "{run}/best.npz", "{tmp}/missing.png"], "no image file"),
     (["summary", "--input", "3,224"], "three positive integers"),
     (["gradcheck", "--filter", "nosuchop"], "no op matches"),
+    (["nosuchcommand"], "unknown command 'nosuchcommand'"),
 ])
 def test_each_mistake_ends_with_one_line_and_exit_code_2(argv, message, tmp_path, capsys, request):
     (tmp_path / "garbage.npz").write_bytes(b"\x00 this is not a checkpoint \xff" * 10)

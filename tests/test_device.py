@@ -188,8 +188,11 @@ def test_training_on_any_device_matches_the_host(device):
             minicnn.functional.cross_entropy(model(x), target).backward()
             optimizer.step()
         results.append({k: v for k, v in model.state_dict().items()})
+    # the simulated GPU computes with NumPy (array code instead of the CPU's kernels); a real GPU's
+    # float32 reductions sum in another order, so its weights agree less closely
+    rtol, atol = (1e-5, 1e-6) if device in ("cpu", "sim") else (1e-4, 1e-5)
     for name in results[0]:
-        np.testing.assert_allclose(results[1][name], results[0][name], rtol=1e-5, atol=1e-6, err_msg=name)
+        np.testing.assert_allclose(results[1][name], results[0][name], rtol=rtol, atol=atol, err_msg=name)
 
 
 def test_checkpoint_saved_on_one_device_loads_on_the_other(device, other, tmp_path):

@@ -324,7 +324,7 @@ def test_one_sgd_step_lowers_the_loss_on_a_fixed_batch(make_model, input_shape, 
     model = make_model().to(device).train()
     x = random_batch(input_shape, device)
     labels = minicnn.tensor(np.arange(input_shape[0]) % 3, device=device)
-    optimizer = minicnn.optim.SGD(model.parameters(), lr=0.05)
+    optimizer = minicnn.optim.SGD(model.parameters(), lr=0.01)
 
     def loss_value():
         return minicnn.functional.cross_entropy(model(x), labels)

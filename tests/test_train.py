@@ -2,6 +2,7 @@
 import csv
 import importlib.util
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -121,3 +122,38 @@ def test_history_reads_back_what_it_wrote():
     assert again.best("val_acc") is None
     with pytest.raises(ValueError, match="unknown columns"):
         history.append(epoch=3, accuracy=1.0)
+
+
+def test_without_matplotlib_the_plot_is_skipped_with_one_notice(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` raise ImportError
+    history = History()
+    history.append(epoch=1, train_loss=0.9, train_acc=0.5, lr=0.1, time=1.0)
+    notices = []
+    history.save(tmp_path, plot=True, notice=notices.append)
+    assert (tmp_path / "history.json").is_file() and not (tmp_path / "history.png").exists()
+    assert len(notices) == 1 and "matplotlib is not installed" in notices[0]
+
+
+class _WithAuxiliaryHead(nn.Module):
+    """Returns (logits, aux) in training, as GoogLeNet does, and plain logits in eval."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = tiny_model()
+        self.aux = nn.Sequential(nn.Flatten(), nn.Linear(64, 3))
+
+    def forward(self, x):
+        logits = self.body(x)
+        return (logits, self.aux(x), None) if self.training else logits
+
+
+def test_auxiliary_outputs_add_their_losses_with_weight_0_3(device):
+    model = _WithAuxiliaryHead().to(device)
+    trainer = Trainer(model, optim.SGD(model.parameters(), lr=0.01), device=device, progress=False)
+    images, labels = next(iter(DataLoader(tiny_data(16), batch_size=16, device=device)))
+    model.train()
+    logits, loss = trainer._forward_with_loss(images, labels)
+    main, aux, _ = model(images)
+    expected = minicnn.functional.cross_entropy(main, labels) + 0.3 * minicnn.functional.cross_entropy(aux, labels)
+    assert logits.shape == (16, 3)
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-6)

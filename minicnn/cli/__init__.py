@@ -35,9 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     """Run one command; returns the exit code (0 ok, 1 a failed check, 2 a usage error)."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
+        parser.error(f"unknown command {argv[0]!r}; commands: {', '.join(COMMANDS)}")  # exits with code 2
     if not argv or argv[0] not in COMMANDS and argv[0] not in ("-h", "--help"):
         argv = ["train", *argv]  # no command: train with the defaults (and any options given)
-    parser = build_parser()
     args = parser.parse_args(argv)  # exits with code 2 and one usage message on its own errors
     try:
         return args.run(args) or 0

@@ -56,6 +56,8 @@ def run(args) -> int:
         mean=config.get("mean"), std=config.get("std"),
     )
     _, eval_set, info = load_datasets(spec, need_train=False)
+    for note in info.notes:
+        print(note)
     class_names = config.get("class_names") or info.class_names
     result = evaluate(model.to(device), make_loader(eval_set, args.batch_size, shuffle=False), device,
                       num_classes=len(class_names))

@@ -35,7 +35,10 @@ def load_image(path: str, config: dict, invert: bool = False) -> np.ndarray:
     channels, height, width = config["input_shape"]
     try:
         with Image.open(path) as image:
-            pixels = np.asarray(image.convert("L" if channels == 1 else "RGB"), dtype=np.uint8)
+            image = image.convert("L" if channels == 1 else "RGB")
+            if image.size != (width, height):  # Pillow's bilinear, as ImageFolder resizes training images
+                image = image.resize((width, height), Image.BILINEAR)
+            pixels = np.asarray(image, dtype=np.uint8)
     except (FileNotFoundError, IsADirectoryError):
         raise UsageError(f"no image file {path}") from None
     except (UnidentifiedImageError, OSError, ValueError) as error:
@@ -45,7 +48,6 @@ def load_image(path: str, config: dict, invert: bool = False) -> np.ndarray:
     if invert:
         pixels = 255 - pixels
     image = transforms.ToTensor()(pixels)
-    image = transforms.Resize((height, width))(image)
     if config.get("mean") is not None:
         image = transforms.Normalize(config["mean"], config["std"])(image)
     return image.astype(np.float32)

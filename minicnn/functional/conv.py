@@ -17,9 +17,10 @@ Backward, with dY seen as the matrix (N*OH*OW, O):
 
 ``cols`` is KH*KW times larger than the input, so it is not kept for backward: the NHWC input is kept
 and ``cols`` rebuilt from it. For the 17 convolutions of a CIFAR ResNet-18 at batch 32 this cuts the
-peak memory of a training step by about 3x (218 MB instead of 730 MB) and costs no time: the rebuilt
-``cols`` and ``d(cols)`` share one scratch buffer that is reused from call to call, while kept ones
-each need fresh memory (``python benchmarks/bench_conv.py --memory``; benchmarks/results/conv.md).
+peak memory of a training step 3.6x (192 MB instead of 688 MB) for a time within a few percent of
+keeping it: the rebuilt ``cols`` and ``d(cols)`` share one scratch buffer reused from call to call
+(no fresh pages to fault in), while kept ones each need fresh memory
+(``python benchmarks/bench_conv.py --memory``; benchmarks/results/conv.md).
 
 Depthwise convolutions (one input channel per group) would be C products of inner size KH*KW; they
 run instead as loops over the kernel positions (``depthwise.py``). 1x1 stride-1 convolutions need no
@@ -64,7 +65,7 @@ class Conv2d(Function):
             pointwise = is_pointwise((kh, kw), stride, padding, groups)  # then cols is x_nhwc itself
             cols = im2col(x_nhwc, (kh, kw), stride, dilation, padding, groups,
                           out=None if pointwise else _scratch(xp, cols_shape, x.dtype))
-            out = _ungroup(xp.matmul(cols, _weight_matrix(weight, groups)))  # (N*OH*OW, O)
+            out = _ungroup(backend.matmul(cols, _weight_matrix(weight, groups)))  # (N*OH*OW, O)
             out = out.reshape(n, oh, ow, out_channels)
         if bias is not None:
             out += bias  # broadcast over the last (channel) axis of the NHWC output
@@ -96,14 +97,14 @@ class Conv2d(Function):
                 cols = im2col(x_nhwc, kernel, stride, dilation, padding, groups,  # rebuilt, not saved
                               out=None if pointwise else _scratch(xp, cols_shape, x_nhwc.dtype))
                 # dW = cols^T . dY, per group
-                grad_weight = _weight_from_matrix(xp.matmul(cols.transpose(0, 2, 1), grad_rows), weight.shape)
+                grad_weight = _weight_from_matrix(backend.matmul(cols.transpose(0, 2, 1), grad_rows), weight.shape)
                 del cols
             if need_x:
                 # d(cols) = dY . W^T, then every row of d(cols) is added back onto its receptive field
-                # (the weight matrix is remade, not kept: a copy of every weight until backward would
-                # add a fifth to the peak memory of a CIFAR ResNet-18 step at batch 32)
-                grad_cols = xp.matmul(grad_rows, _weight_matrix(weight, groups).transpose(0, 2, 1),
-                                      out=None if pointwise else _scratch(xp, cols_shape, x_nhwc.dtype))
+                # (the weight matrix is remade rather than kept from forward: keeping a copy of every
+                # weight raised the peak memory of a CIFAR ResNet-18 step at batch 32 from 192 to 218 MB)
+                grad_cols = backend.matmul(grad_rows, _weight_matrix(weight, groups).transpose(0, 2, 1),
+                                           out=None if pointwise else _scratch(xp, cols_shape, x_nhwc.dtype))
                 grad_x = col2im(grad_cols, x_nhwc.shape, kernel, stride, dilation, padding)
         grad_input = None if grad_x is None else grad_x.transpose(0, 3, 1, 2)  # NCHW view of NHWC memory
         return grad_input, grad_weight, grad_bias

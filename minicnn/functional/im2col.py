@@ -15,9 +15,10 @@ The backward pass of a convolution uses it to turn d(cols) into d(input).
 With ``groups`` the channels split into G independent groups; ``cols`` then has shape
 (G, N*OH*OW, KH*KW*C/G), one im2col matrix per group. ``padding`` is (top, bottom, left, right).
 
-On the CPU both run as numba kernels (``kernels/conv_kernels.py``) when numba is installed: one pass
-instead of KH*KW, and no padded copy. The array code below is what runs on GPUs, and what the
-kernels are tested against.
+On the CPU ``col2im`` runs as a numba kernel (``kernels/conv_kernels.py``) when numba is installed:
+one gathering pass instead of KH*KW scattered adds, and no padded copy. ``im2col`` runs the array code
+on every device (faster than its kernel twin, measured in ``im2col``). The array code below is what
+runs on GPUs, and what the kernels are tested against.
 """
 from __future__ import annotations
 
@@ -91,9 +92,9 @@ def im2col(x, kernel_size, stride=(1, 1), dilation=(1, 1), padding=NO_PADDING, g
         return x.reshape(shape)  # a 1x1 convolution reads each pixel as it is: no copy
     if out is None:
         out = backend.get_array_module(x).empty(shape, dtype=x.dtype)
-    if conv_kernels.usable(x):
-        conv_kernels.im2col_into(x, out, kh, kw, *stride, *dilation, padding[0], padding[2], ow)
-        return out
+    # The array code, on the CPU too: numpy's strided copy of KH*KW runs of C numbers beat the serial
+    # numba kernel (conv_kernels.im2col_into) on every shape of benchmarks/bench_conv.py, by 1.2x for
+    # ResNet's 64-channel layers up to 5x for LeNet's 1- and 6-channel ones, padded copy included.
     return im2col_arrays(x, kernel_size, stride, dilation, padding, groups, out)
 
 

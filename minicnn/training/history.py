@@ -71,9 +71,7 @@ class History:
             matplotlib.use("Agg")  # files only: no display is needed or wanted
             import matplotlib.pyplot as plt
         except ImportError:
-            if not getattr(History, "_plot_notice_given", False):
-                notice("history.png skipped: matplotlib is not installed (pip install matplotlib)")
-                History._plot_notice_given = True
+            notice("history.png skipped: matplotlib is not installed (pip install matplotlib)")
             return False
         epochs = self["epoch"]
         figure, (loss_axes, acc_axes) = plt.subplots(1, 2, figsize=(10, 4))

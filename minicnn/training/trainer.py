@@ -101,8 +101,7 @@ class Trainer:
         count, started = 0, time.perf_counter()
         for step, batch in enumerate(bar, 1):
             images, labels = to_device_batch(batch, self.device)
-            logits = self.model(images)
-            loss = self.loss_fn(logits, labels)
+            logits, loss = self._forward_with_loss(images, labels)
             self.optimizer.zero_grad()
             loss.backward()
             self.optimizer.step()
@@ -121,6 +120,19 @@ class Trainer:
             raise ValueError("Trainer.train_epoch: the training loader yielded no batches")
         seconds = max(time.perf_counter() - started, 1e-9)
         return _host_float(loss_sum) / count, _host_float(correct) / count, count / seconds
+
+    def _forward_with_loss(self, images, labels):
+        """Logits and training loss. Models with auxiliary classifiers (GoogLeNet in training mode)
+        return (logits, aux2, aux1): their losses are added with weight 0.3, as in the GoogLeNet paper."""
+        outputs = self.model(images)
+        if isinstance(outputs, tuple):
+            logits, *auxiliary = outputs
+            loss = self.loss_fn(logits, labels)
+            for aux_logits in auxiliary:
+                if aux_logits is not None:
+                    loss = loss + 0.3 * self.loss_fn(aux_logits, labels)
+            return logits, loss
+        return outputs, self.loss_fn(outputs, labels)
 
     def _run_epoch(self, train_loader, val_loader, epochs: int) -> None:
         epoch = self.epoch + 1

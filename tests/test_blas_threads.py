@@ -1,0 +1,47 @@
+"""backend.matmul: the product of xp.matmul, with small CPU products on one BLAS thread."""
+import numpy as np
+import pytest
+
+from minicnn import backend, blas_threads
+
+
+@pytest.mark.parametrize("shape_a, shape_b", [
+    ((3, 5), (5, 4)),            # small: one thread
+    ((7,), (7, 2)),              # vector times matrix
+    ((4, 6), (6,)),              # matrix times vector
+    ((2, 3, 5), (5, 4)),         # a stack of matrices
+    ((3, 4), (2, 4, 6)),         # broadcast against a stack
+    ((512, 512), (512, 128)),    # above the threshold: every thread
+])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_matmul_equals_the_array_module_product(device, rng, shape_a, shape_b, dtype):
+    a_host = rng.standard_normal(shape_a).astype(dtype)
+    b_host = rng.standard_normal(shape_b).astype(dtype)
+    a, b = backend.to_device(a_host, device), backend.to_device(b_host, device)
+    product = backend.to_host(backend.matmul(a, b))
+    assert product.dtype == dtype
+    np.testing.assert_allclose(product, np.matmul(a_host, b_host), rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+def test_matmul_writes_into_out(device, rng):
+    a = backend.to_device(rng.standard_normal((6, 3)), device)
+    b = backend.to_device(rng.standard_normal((3, 2)), device)
+    xp = backend.get_array_module(a)
+    out = xp.empty((6, 2))
+    assert backend.matmul(a, b, out=out) is out
+    np.testing.assert_allclose(backend.to_host(out), backend.to_host(a) @ backend.to_host(b), rtol=1e-12)
+
+
+def test_small_products_run_on_one_blas_thread_and_restore_the_count():
+    if blas_threads._controller() is None or blas_threads.maximum_threads() < 2:
+        pytest.skip("threadpoolctl cannot control this BLAS, or it has a single thread")
+    controller = blas_threads._state["controller"]
+    before = controller.get_num_threads()
+    with blas_threads.threads_for(blas_threads.SMALL_PRODUCT_FLOPS / 2):
+        assert controller.get_num_threads() == 1
+    assert controller.get_num_threads() == before
+    with blas_threads.threads_for(blas_threads.SMALL_PRODUCT_FLOPS * 2):
+        assert controller.get_num_threads() == before
+    small = np.ones((8, 8), np.float32)
+    backend.matmul(small, small)
+    assert controller.get_num_threads() == before
