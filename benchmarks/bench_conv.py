@@ -11,24 +11,18 @@ torch's so that a busy machine slows both alike, after one warm-up; the ratio is
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-def _threads_from_argv(default: int) -> int:
-    """--threads N, read before numpy and numba start their thread pools (they read it once)."""
-    for i, arg in enumerate(sys.argv[:-1]):
-        if arg == "--threads":
-            return int(sys.argv[i + 1])
-    return default
+from common import best_times as _best_times  # noqa: E402
+from common import machine_description as _machine_description  # noqa: E402
+from common import set_thread_environment, threads_from_argv  # noqa: E402
 
-
-THREADS = _threads_from_argv(os.cpu_count() or 1)
-for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-    os.environ[variable] = str(THREADS)
+THREADS = threads_from_argv()
+set_thread_environment(THREADS)  # before numpy and numba start their thread pools (they read it once)
 
 import numpy as np  # noqa: E402
 
@@ -55,15 +49,7 @@ TIMER = time.perf_counter  # --cpu-time switches to time.process_time
 
 def best_times(functions: dict, repeat: int) -> dict:
     """Best time in ms of each function; runs are interleaved so a busy machine slows all alike."""
-    for fn in functions.values():
-        fn()  # warm-up: allocations, BLAS threads, numba compilation
-    times = {name: [] for name in functions}
-    for _ in range(repeat):
-        for name, fn in functions.items():
-            start = TIMER()
-            fn()
-            times[name].append(TIMER() - start)
-    return {name: min(values) * 1000.0 for name, values in times.items()}
+    return _best_times(functions, repeat, TIMER)
 
 
 def measure(shape, repeat: int, torch):
@@ -157,20 +143,8 @@ def cols_strategy_costs(batch: int, repeat: int) -> dict:
     return results
 
 
-def machine_description(torch) -> str:
-    cpu = "unknown cpu"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        cpu = platform.processor() or cpu
-    return (
-        f"{cpu}, {os.cpu_count()} logical cores, Python {platform.python_version()}, "
-        f"numpy {np.__version__}, torch {torch.__version__}; {THREADS} thread{'s' if THREADS > 1 else ''} "
-        "for BLAS, numba and torch"
-    )
+def machine_description(torch=None) -> str:
+    return _machine_description(THREADS)
 
 
 def main(argv=None) -> None:
@@ -220,12 +194,11 @@ def main(argv=None) -> None:
         print("\n".join(memory_rows), flush=True)
     if args.output:
         command = "python benchmarks/bench_conv.py " + " ".join(argv if argv is not None else sys.argv[1:])
-        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         title = "# conv2d: minicnn vs torch.nn.functional.conv2d (float32, CPU)\n\n"
         section = "\n".join([
             f"## {THREADS} thread{'s' if THREADS > 1 else ''}, {'CPU' if args.cpu_time else 'wall'} time",
             "",
-            f"Machine: {machine_description(torch)}; load average {load:.1f} when the run ended.",
+            f"Machine: {machine_description(torch)}.",
             "",
             f"Command: `{command.strip()}` (best of {args.repeat} runs after a warm-up; ratio = minicnn / torch;",
             "fwd+bwd computes dX, dW and db in both libraries; inputs NCHW-contiguous in both).",

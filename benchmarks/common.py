@@ -59,7 +59,7 @@ def machine_description(threads: int) -> str:
     except ImportError:
         parts.append("torch not installed")
     try:
-        parts.append("load average %.1f at start" % os.getloadavg()[0])
+        parts.append("1-minute load average %.1f when the table was written" % os.getloadavg()[0])
     except OSError:
         pass
     return "; ".join(parts)

@@ -335,8 +335,9 @@ class Function:
 
     Subclasses implement ``forward(self, *arrays, **params)`` and ``backward(self, grad_output)`` on raw
     arrays; ``self`` is the context. ``forward`` stores what ``backward`` needs with
-    ``save_for_backward`` (or as attributes); ``self.needs_input_grad[i]`` tells ``backward`` whether
-    input i wants a gradient, so expensive ones (conv's dX for the first layer) can be skipped.
+    ``save_for_backward`` (or as attributes); ``self.needs_input_grad[i]`` tells whether input i wants
+    a gradient, so backward can skip expensive ones (conv's dX for the first layer) and forward can
+    skip saving anything when none does (all False under ``no_grad``).
     """
 
     __slots__ = ("inputs", "saved", "needs_input_grad", "released", "__dict__")
@@ -383,6 +384,10 @@ class Function:
                     f"{cls.__name__}: expected all tensors on one device, found {device} and {value_device}"
                 )
             arrays.append(value.data)
+        # Known before forward, so forward can skip saving what no backward will read (inference).
+        grad_enabled = is_grad_enabled()
+        needs = tuple(grad_enabled and value is not None and value.requires_grad for value in inputs)
+        ctx.needs_input_grad = needs
         output = ctx.forward(*arrays, **params)
         if isinstance(output, np.generic):  # numpy reduces to scalars; a Tensor always holds an array
             output = np.asarray(output)
@@ -390,11 +395,9 @@ class Function:
         result.data = output
         result.grad = None
         result._ctx = None
-        needs = tuple(value is not None and value.requires_grad for value in inputs)
-        result.requires_grad = is_grad_enabled() and any(needs) and output.dtype.kind == "f"
+        result.requires_grad = any(needs) and output.dtype.kind == "f"
         if result.requires_grad:
             ctx.inputs = tuple(_graph_edge(value) for value in inputs)
-            ctx.needs_input_grad = needs
             result._ctx = ctx
         return result
 

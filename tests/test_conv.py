@@ -151,7 +151,7 @@ TWIN_CONFIGS = {name: CONFIGS[name] for name in (
 
 @pytest.mark.parametrize("config", TWIN_CONFIGS.values(), ids=TWIN_CONFIGS.keys())
 def test_numba_kernels_match_array_code(device, config, monkeypatch):
-    """Every numba kernel (im2col, col2im, the three depthwise passes) against its array-code twin."""
+    """Every numba kernel (col2im, the three depthwise passes) against its array-code twin."""
     if device != "cpu" or conv_kernels.numba is None:
         pytest.skip("the numba kernels serve numpy arrays only")
     arrays, call = conv_arrays(config, seed=4)

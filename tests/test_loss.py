@@ -269,8 +269,25 @@ def test_float_targets_raise_type_error(device, loss):
 def test_out_of_range_targets_name_the_value_and_the_class_count(device, loss, bad):
     x, _ = make_input((3, 4), device=device)
     target = minicnn.tensor(np.array([0, bad, 1]), device=device)
+    if device != "cpu":
+        # On a GPU the check stays on the device (no stall of the training step): the loss is NaN.
+        assert np.isnan(loss(x, target, ignore_index=-5).item())
+        return
     with pytest.raises(ValueError, match=rf"{loss.__name__}.*{bad}.*\[0, 4\)"):
         loss(x, target, ignore_index=-5)
+
+
+@pytest.mark.parametrize("loss", [F.cross_entropy, F.nll_loss])
+def test_target_check_never_reads_back_from_a_device(loss):
+    import minicnn.simdevice as sim
+
+    x, _ = make_input((5, 4), device="sim")
+    target = minicnn.tensor(np.array([0, 3, 1, 2, 2]), device="sim")
+    sim.transfers.reset()
+    value = loss(x, target)
+    value.backward()
+    assert sim.transfers.device_to_host == 0
+    assert np.isfinite(value.item())
 
 
 def test_ignore_index_is_not_an_out_of_range_target(device):

@@ -26,7 +26,8 @@ def _check_float(input: Tensor, name: str) -> None:
 class ReLU(Function):
     def forward(self, x):
         xp = backend.get_array_module(x)
-        self.save_for_backward(x > 0)  # a bool mask is all backward needs (1/4 of a float32 copy)
+        if self.needs_input_grad[0]:
+            self.save_for_backward(x > 0)  # a bool mask is all backward needs (1/4 of a float32 copy)
         return xp.maximum(x, 0)
 
     def backward(self, grad):

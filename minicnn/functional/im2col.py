@@ -93,7 +93,7 @@ def im2col(x, kernel_size, stride=(1, 1), dilation=(1, 1), padding=NO_PADDING, g
     if out is None:
         out = backend.get_array_module(x).empty(shape, dtype=x.dtype)
     # The array code, on the CPU too: numpy's strided copy of KH*KW runs of C numbers beat the serial
-    # numba kernel (conv_kernels.im2col_into) on every shape of benchmarks/bench_conv.py, by 1.2x for
+    # numba kernel it replaced on every shape of benchmarks/bench_conv.py, by 1.2x for
     # ResNet's 64-channel layers up to 5x for LeNet's 1- and 6-channel ones, padded copy included.
     return im2col_arrays(x, kernel_size, stride, dilation, padding, groups, out)
 

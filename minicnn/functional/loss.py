@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
+
 from .. import backend
 from ..autograd import Function, Tensor
 from .cast import cast
+from .elementwise import where
 
 __all__ = ["softmax", "log_softmax", "cross_entropy", "nll_loss", "mse_loss"]
 
@@ -139,21 +142,26 @@ def _check_classification(name, input, target, weight, ignore_index):
             raise ValueError(f"{name}: weight must have shape ({classes},), one per class, got {weight.shape}")
         if weight.dtype != input.dtype:
             raise TypeError(f"{name}: weight dtype {weight.dtype} does not match input dtype {input.dtype}")
-    _check_target_range(name, target.data, classes, ignore_index)
-    return input, target
+    invalid = _check_target_range(name, target.data, classes, ignore_index)
+    return input, target, invalid
 
 
-def _check_target_range(name, target, classes, ignore_index) -> None:
-    """Raise if a class index (other than ignore_index) lies outside [0, classes).
+def _check_target_range(name, target, classes, ignore_index):
+    """Find class indices (other than ignore_index) outside [0, classes).
 
-    One min and one max reduction and a single host transfer: on a GPU this is the one sync a loss needs.
+    On the CPU this costs one min and one max: a bad index raises ValueError naming it. On a GPU,
+    reading the answer back would stall every training step until the device catches up, so, as
+    PyTorch on CUDA, the check stays on the device: it returns a 0-d boolean device array, and the
+    caller turns the loss into NaN when it is set. Returns None when there is nothing to flag.
     """
     if target.size == 0:
-        return
+        return None
     xp = backend.get_array_module(target)
     # Ignored positions are replaced by 0, which is always a valid class, so they never trip the check.
     valid = target * (target != ignore_index)
-    low, high = (int(v) for v in backend.to_host(xp.stack((valid.min(), valid.max()))))
+    if xp is not np:
+        return (valid.min() < 0) | (valid.max() >= classes)
+    low, high = int(valid.min()), int(valid.max())
     bad = low if low < 0 else high if high >= classes else None
     if bad is not None:
         raise ValueError(
@@ -162,19 +170,28 @@ def _check_target_range(name, target, classes, ignore_index) -> None:
         )
 
 
+def _nan_where_invalid(loss: Tensor, invalid) -> Tensor:
+    """The loss, or NaN everywhere when the device-side target check found a bad class index."""
+    if invalid is None:
+        return loss
+    return where(Tensor(invalid), float("nan"), loss)
+
+
 def _class_axis_shape(ndim: int, classes: int) -> tuple:
     """Shape (1, C, 1, ...) that broadcasts a per-class vector along axis 1 of an ndim array."""
     return (1, classes) + (1,) * (ndim - 2)
 
 
-def _target_terms(target, weight, ignore_index, dtype):
+def _target_terms(target, weight, ignore_index, dtype, classes):
     """Per-element pieces shared by the losses: ``kept`` (target != ignore_index), ``safe`` targets
     (ignored -> 0) as (N, 1, d...) for indexing along the class axis, and ``target_weight`` = w[t]
     (1 without weights, 0 where ignored), all but ``safe`` of shape (N, d...)."""
     xp = backend.get_array_module(target)
     # Masks multiply rather than xp.where(mask, x, 0): no python scalar can change the dtype.
     kept = target != ignore_index
-    safe = xp.expand_dims(target * kept, 1)
+    # Clipped so that a bad index left for the device-side check (see _check_target_range) still
+    # gathers a real class: its loss is replaced by NaN afterwards.
+    safe = xp.expand_dims(xp.clip(target * kept, 0, classes - 1), 1)
     target_weight = kept.astype(dtype) if weight is None else weight[safe[:, 0]] * kept
     return kept, safe, target_weight
 
@@ -209,7 +226,7 @@ def _spread(grad, reduction, normalizer):
 class NLLLoss(Function):
     def forward(self, log_probs, target, weight, ignore_index, reduction):
         xp = backend.get_array_module(log_probs)
-        kept, safe, target_weight = _target_terms(target, weight, ignore_index, log_probs.dtype)
+        kept, safe, target_weight = _target_terms(target, weight, ignore_index, log_probs.dtype, log_probs.shape[1])
         # loss_i = -w[t_i] * input[i, t_i], and exactly 0 for ignored targets even where input is -inf
         picked = xp.where(kept, xp.take_along_axis(log_probs, safe, axis=1)[:, 0], xp.zeros((), log_probs.dtype))
         losses = -target_weight * picked
@@ -242,7 +259,7 @@ class CrossEntropy(Function):
         partition = probs.sum(axis=1, keepdims=True)
         log_partition = xp.log(partition)[:, 0]
         probs /= partition
-        kept, safe, target_weight = _target_terms(target, weight, ignore_index, logits.dtype)
+        kept, safe, target_weight = _target_terms(target, weight, ignore_index, logits.dtype, logits.shape[1])
         # Each element's target is the mix q_c = (1-ls) w[t] [c == t] + (ls/C) w_c  (w = 1 without weights),
         # and its loss is -sum_c q_c log p_c.
         losses = target_weight * (log_partition - xp.take_along_axis(shifted, safe, axis=1)[:, 0])
@@ -300,8 +317,9 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     """
     reduction = _reduction_from("nll_loss", size_average, reduce, reduction)
     batched = input.ndim != 1 if isinstance(input, Tensor) else True
-    input, target = _check_classification("nll_loss", input, target, weight, ignore_index)
+    input, target, invalid = _check_classification("nll_loss", input, target, weight, ignore_index)
     out = NLLLoss.apply(input, target, weight, ignore_index=ignore_index, reduction=reduction)
+    out = _nan_where_invalid(out, invalid)
     return out if batched or reduction != "none" else out.reshape(())
 
 
@@ -318,9 +336,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     batched = input.ndim != 1 if isinstance(input, Tensor) else True
-    input, target = _check_classification("cross_entropy", input, target, weight, ignore_index)
+    input, target, invalid = _check_classification("cross_entropy", input, target, weight, ignore_index)
     out = CrossEntropy.apply(input, target, weight, ignore_index=ignore_index, reduction=reduction,
                              label_smoothing=float(label_smoothing))
+    out = _nan_where_invalid(out, invalid)
     return out if batched or reduction != "none" else out.reshape(())
 
 

@@ -35,36 +35,6 @@ def _jit(function):
 
 
 @_jit
-def im2col_into(image, cols, kh, kw, sh, sw, dh, dw, top, left, out_w):
-    """cols[g, (n*OH + oh)*OW + ow, (i*KW + j)*Cg + c] = image[n, oh*sh + i*dh - top, ow*sw + j*dw - left, g*Cg + c],
-    0 where that pixel is padding. ``cols`` is (G, N*OH*OW, KH*KW*Cg)."""
-    groups, rows = cols.shape[0], cols.shape[1]
-    batch, height, width, channels = image.shape
-    per_group = channels // groups
-    out_h = rows // (batch * out_w)
-    pixels = image.reshape(-1)  # flat indexing: short channel runs (the 3 of an RGB stem) stay cheap
-    for image_row in numba.prange(batch * out_h):
-        n, y = image_row // out_h, image_row % out_h
-        for x in range(out_w):
-            row = image_row * out_w + x
-            for g in range(groups):
-                target = cols[g, row]
-                k = 0
-                for i in range(kh):
-                    yy = y * sh + i * dh - top
-                    for j in range(kw):
-                        xx = x * sw + j * dw - left
-                        if 0 <= yy < height and 0 <= xx < width:
-                            start = ((n * height + yy) * width + xx) * channels + g * per_group
-                            for c in range(per_group):
-                                target[k + c] = pixels[start + c]
-                        else:
-                            for c in range(per_group):
-                                target[k + c] = 0.0
-                        k += per_group
-
-
-@_jit
 def col2im_into(cols, image, kh, kw, sh, sw, dh, dw, top, left, out_w):
     """image[n, h, w, g*Cg + c] = sum of cols[g, row, (i*KW + j)*Cg + c] over the windows covering (h, w).
 
