@@ -20,7 +20,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from common import machine_description, median  # noqa: E402
+from common import machine_description, median, publish  # noqa: E402
 
 # name: (M, K, N) for an (M, K) x (K, N) product
 SHAPES = {
@@ -102,11 +102,7 @@ def main(argv=None):
         "numpy/torch is a speed ratio here (higher is better for numpy; 1.0 is parity).",
         "", *lines,
     ])
-    print()
-    print(report)
-    if args.out:
-        with open(args.out, "w") as handle:
-            handle.write(report + "\n")
+    publish(report, args.out)
     return 0
 
 

@@ -24,7 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
-from common import machine_description, median, set_thread_environment  # noqa: E402
+from common import machine_description, median, publish, set_thread_environment  # noqa: E402
 
 # name: (model, model kwargs, input shape without batch, batch size, classes)
 CASES = {
@@ -230,11 +230,7 @@ def main(argv=None):
          f"Command: python benchmarks/bench_train.py {' '.join(argv if argv is not None else sys.argv[1:])}",
          "", *lines]
     )
-    print()
-    print(report)
-    if args.out:
-        with open(args.out, "w") as handle:
-            handle.write(report + "\n")
+    publish(report, args.out)
     return 0
 
 

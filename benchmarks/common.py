@@ -89,3 +89,12 @@ def best_times(functions: dict, repeat: int, timer=time.perf_counter) -> dict:
     """Best time in ms of each function over ``repeat`` interleaved runs (see ``interleaved_times``)."""
     times = interleaved_times(functions, repeat, timer)
     return {name: min(values) * 1000.0 for name, values in times.items()}
+
+
+def publish(report: str, path: str | None) -> None:
+    """Print a finished report and, when ``path`` is given, write it there as markdown."""
+    print()
+    print(report)
+    if path:
+        with open(path, "w") as handle:
+            handle.write(report + "\n")

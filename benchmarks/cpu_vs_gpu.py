@@ -30,6 +30,7 @@ import numpy as np  # noqa: E402
 
 import minicnn  # noqa: E402
 import minicnn.functional as F  # noqa: E402
+from common import publish  # noqa: E402
 
 # name: (model, minicnn kwargs, kwargs of the torch twin, input shape without batch, batch size, classes)
 CASES = {
@@ -195,11 +196,7 @@ def main(argv=None) -> int:
     if torch_reason is not None:
         notes.append(f"PyTorch column left out: {torch_reason}.")
     report = "\n".join(notes + [""] + lines)
-    print()
-    print(report)
-    if args.out:
-        with open(args.out, "w") as handle:
-            handle.write(report + "\n")
+    publish(report, args.out)
     return 0
 
 
