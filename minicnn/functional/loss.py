@@ -174,7 +174,9 @@ def _nan_where_invalid(loss: Tensor, invalid) -> Tensor:
     """The loss, or NaN everywhere when the device-side target check found a bad class index."""
     if invalid is None:
         return loss
-    return where(Tensor(invalid), float("nan"), loss)
+    xp = backend.get_array_module(loss.data)
+    nan = Tensor(xp.full((), float("nan"), dtype=loss.dtype))  # filled on the device: no host copy
+    return where(Tensor(invalid), nan, loss)
 
 
 def _class_axis_shape(ndim: int, classes: int) -> tuple:

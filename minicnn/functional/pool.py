@@ -14,6 +14,8 @@ hang off the end but must start inside the input or the left padding.
 """
 from __future__ import annotations
 
+import functools
+
 from typing import NamedTuple
 
 import numpy as np
@@ -261,11 +263,17 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
         if per_row.min() == per_row.max() and per_col.min() == per_col.max():
             divisor = float(per_row[0] * per_col[0])  # the common case: one python scalar
         else:
-            grid = np.outer(per_row, per_col).astype(input.dtype)
-            divisor = backend.to_device(grid, input.device)
+            divisor = _divisor_grid(tuple(per_row.tolist()), tuple(per_col.tolist()), input.dtype.str, input.device)
     out = AvgPool2d.apply(input, geometry=geometry, divisor=divisor)
     return out.squeeze(0) if unbatched else out
 
 
 # The adaptive forms reuse MaxPool2d and AvgPool2d when the bins are ordinary windows.
 from .adaptive_pool import adaptive_avg_pool2d, adaptive_max_pool2d  # noqa: E402
+
+
+@functools.lru_cache(maxsize=64)
+def _divisor_grid(per_row: tuple, per_col: tuple, dtype: str, device: str):
+    """The per-window divisors of avg_pool2d as a device array, made once per geometry and device
+    (a host-to-device copy in every forward pass would make a GPU wait for the queued work)."""
+    return backend.to_device(np.outer(per_row, per_col).astype(dtype), device)

@@ -5,6 +5,8 @@ here copies the layout of the array it comes from, so elementwise passes walk bo
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .. import backend
@@ -90,10 +92,7 @@ def max_over_windows(x, geometry, use_kernel: bool | None = None):
         return out, winner
     source = padded_source(x, geometry, fill=-np.inf)
     out.fill(-np.inf)
-    first_row = _first_inside(geometry.output[0], geometry.stride[0], geometry.padding[0], geometry.dilation[0])
-    first_col = _first_inside(geometry.output[1], geometry.stride[1], geometry.padding[1], geometry.dilation[1])
-    first = (first_row[:, None] * kernel_w + first_col[None, :]).astype(winner.dtype)
-    winner[...] = backend.to_device(first, backend.device_of(x))
+    winner[...] = _first_window_positions(geometry, winner.dtype.str, backend.device_of(x))
     better = empty_in_layout(xp, shape, np.bool_, layout)
     is_nan = empty_in_layout(xp, shape, np.bool_, layout)
     for position in range(kernel_h * kernel_w):
@@ -137,3 +136,15 @@ def scatter_window_max(grad, winner, geometry, input_shape, layout_channels_last
     if (rows, cols) != (height, width):
         grad_source = grad_source[:, :, pad_h:pad_h + height, pad_w:pad_w + width]
     return grad_source
+
+
+@functools.lru_cache(maxsize=64)
+def _first_window_positions(geometry, dtype: str, device: str):
+    """Index, within each window, of its first position inside the input: where a running maximum
+    starts. It depends on the geometry alone, so it is made once per geometry and device: a fresh
+    host-to-device copy in every forward pass would make a GPU wait for the queued work."""
+    kernel_w = geometry.kernel[1]
+    first_row = _first_inside(geometry.output[0], geometry.stride[0], geometry.padding[0], geometry.dilation[0])
+    first_col = _first_inside(geometry.output[1], geometry.stride[1], geometry.padding[1], geometry.dilation[1])
+    first = (first_row[:, None] * kernel_w + first_col[None, :]).astype(dtype)
+    return backend.to_device(first, device)
