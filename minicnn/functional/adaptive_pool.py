@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function, Tensor
-from .pool import AvgPool2d, MaxPool2d, PoolGeometry
+from .pool import AvgPool2d, MaxPool2d, PoolGeometry, _batched
 
 
 def _output_pair(output_size, input_hw, name: str) -> tuple:
@@ -35,16 +35,6 @@ def _bins(size: int, out: int):
     """(start, end) of each of the ``out`` bins over ``size`` elements, as host integer arrays."""
     index = np.arange(out)
     return (index * size) // out, -((-(index + 1) * size) // out)
-
-
-def _batched(input: Tensor, name: str):
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
-    if input.ndim not in (3, 4):
-        raise ValueError(f"{name}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {input.shape}")
-    if input.dtype.kind != "f":
-        raise TypeError(f"{name}: expected a floating point input, got dtype {input.dtype}")
-    return (input.unsqueeze(0), True) if input.ndim == 3 else (input, False)
 
 
 class GlobalAvgPool2d(Function):

@@ -1,9 +1,12 @@
 """Small helpers shared by the layers: argument normalization and input checks."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import backend
+from . import init
 
 
 def pair(value, name: str = "argument") -> tuple:
@@ -31,3 +34,13 @@ def empty_parameter_data(shape, device=None, dtype=None):
     """Zeros of ``shape`` on ``device`` (default cpu) in ``dtype`` (default float32), to be initialized."""
     xp = backend.array_module_for(device or "cpu")
     return xp.zeros(tuple(shape), dtype=np.float32 if dtype is None else np.dtype(dtype))
+
+
+def reset_weight_and_bias(weight, bias) -> None:
+    """PyTorch's default for Conv2d and Linear: weight ~ kaiming_uniform(a=sqrt(5)), which is
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the bias drawn from the same range."""
+    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = init._calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        init.uniform_(bias, -bound, bound)

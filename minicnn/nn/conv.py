@@ -1,11 +1,8 @@
 """``Conv2d``: holds the filters and bias, calls ``functional.conv2d``."""
 from __future__ import annotations
 
-import math
-
 from .. import functional as F
-from . import init
-from ._utils import check_channels, check_rank, empty_parameter_data, pair
+from ._utils import check_channels, check_rank, empty_parameter_data, pair, reset_weight_and_bias
 from .module import Module
 from .parameter import Parameter
 
@@ -50,12 +47,7 @@ class Conv2d(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in != 0:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+        reset_weight_and_bias(self.weight, self.bias)
 
     def forward(self, input):
         check_rank(self, input, (3, 4))

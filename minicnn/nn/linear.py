@@ -1,11 +1,8 @@
 """``Linear`` (y = x W^T + b) and ``Identity``."""
 from __future__ import annotations
 
-import math
-
 from .. import functional as F
-from . import init
-from ._utils import check_channels, empty_parameter_data
+from ._utils import check_channels, empty_parameter_data, reset_weight_and_bias
 from .module import Module
 from .parameter import Parameter
 
@@ -29,11 +26,7 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        reset_weight_and_bias(self.weight, self.bias)
 
     def forward(self, input):
         if input.ndim == 0:
