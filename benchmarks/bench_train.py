@@ -18,13 +18,12 @@ import os
 import resource
 import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
-from common import machine_description, median, publish, set_thread_environment  # noqa: E402
+from common import machine_description, median, median_step_seconds, publish, set_thread_environment  # noqa: E402
 
 # name: (model, model kwargs, input shape without batch, batch size, classes)
 CASES = {
@@ -71,9 +70,9 @@ def run_minicnn(case, device, steps, warmup):
         sync()
 
     model.eval()
-    infer_s, infer_rss = time_steps(infer, steps, warmup), peak_rss_mb()
+    infer_s, infer_rss = median_step_seconds(infer, steps, warmup), peak_rss_mb()
     model.train()
-    train_s, train_rss = time_steps(train, steps, warmup), peak_rss_mb()
+    train_s, train_rss = median_step_seconds(train, steps, warmup), peak_rss_mb()
     return {"train_s": train_s, "infer_s": infer_s, "train_rss": train_rss, "infer_rss": infer_rss}
 
 
@@ -107,21 +106,10 @@ def run_torch(case, device, steps, warmup, threads):
         sync()
 
     model.eval()
-    infer_s, infer_rss = time_steps(infer, steps, warmup), peak_rss_mb()
+    infer_s, infer_rss = median_step_seconds(infer, steps, warmup), peak_rss_mb()
     model.train()
-    train_s, train_rss = time_steps(train, steps, warmup), peak_rss_mb()
+    train_s, train_rss = median_step_seconds(train, steps, warmup), peak_rss_mb()
     return {"train_s": train_s, "infer_s": infer_s, "train_rss": train_rss, "infer_rss": infer_rss}
-
-
-def time_steps(step, steps, warmup):
-    for _ in range(warmup):
-        step()
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return median(times)
 
 
 def child(args):

@@ -98,3 +98,15 @@ def publish(report: str, path: str | None) -> None:
     if path:
         with open(path, "w") as handle:
             handle.write(report + "\n")
+
+
+def median_step_seconds(step, steps: int, warmup: int) -> float:
+    """Median wall time of ``step()`` over ``steps`` timed calls, after ``warmup`` untimed ones."""
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return median(times)

@@ -18,9 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
@@ -30,7 +28,7 @@ import numpy as np  # noqa: E402
 
 import minicnn  # noqa: E402
 import minicnn.functional as F  # noqa: E402
-from common import publish  # noqa: E402
+from common import median_step_seconds, publish  # noqa: E402
 
 # name: (model, minicnn kwargs, kwargs of the torch twin, input shape without batch, batch size, classes)
 CASES = {
@@ -39,17 +37,6 @@ CASES = {
                       (3, 32, 32), 128, 10),
     "resnet50_b8": ("resnet50", {"num_classes": 1000}, {"num_classes": 1000}, (3, 224, 224), 8, 1000),
 }
-
-
-def median_seconds(step, steps: int, warmup: int) -> float:
-    for _ in range(warmup):
-        step()
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def time_minicnn(case: str, device: str, steps: int, warmup: int) -> dict:
@@ -78,9 +65,9 @@ def time_minicnn(case: str, device: str, steps: int, warmup: int) -> dict:
         sync()
 
     model.train()
-    train = median_seconds(train_step, steps, warmup)
+    train = median_step_seconds(train_step, steps, warmup)
     model.eval()
-    infer = median_seconds(inference, steps, warmup)
+    infer = median_step_seconds(inference, steps, warmup)
     return {"train": batch / train, "infer": batch / infer}
 
 
@@ -108,9 +95,9 @@ def time_torch_cuda(case: str, steps: int, warmup: int) -> dict:
         torch.cuda.synchronize()
 
     model.train()
-    train = median_seconds(train_step, steps, warmup)
+    train = median_step_seconds(train_step, steps, warmup)
     model.eval()
-    infer = median_seconds(inference, steps, warmup)
+    infer = median_step_seconds(inference, steps, warmup)
     return {"train": batch / train, "infer": batch / infer}
 
 
