@@ -92,11 +92,13 @@ RESNET18_CHAIN = [(3, 64, 1)] + [(64, 64, 1)] * 4 + [(64, 128, 2)] + [(128, 128,
 
 
 def cols_strategy_costs(batch: int, repeat: int) -> dict:
-    """Peak traced memory (MB) and best fwd+bwd time (ms) of the ResNet-18 conv chain, rebuilding
-    ``cols`` in backward (what conv2d does) vs keeping the forward's ``cols`` until backward."""
+    """Peak traced memory (MB) and best fwd+bwd time (ms) of the ResNet-18 conv chain: the whole-batch
+    im2col rebuilding ``cols`` in backward (what conv2d does on a GPU) vs keeping the forward's ``cols``
+    until backward, and the CPU's default of chunks of images on every thread (``conv_split.py``)."""
     import tracemalloc
 
     from minicnn.functional import conv as conv_module
+    from minicnn.functional import conv_split, scratch
 
     rng = np.random.default_rng(0)
     x = minicnn.tensor(rng.standard_normal((batch, 3, 32, 32)).astype(np.float32))
@@ -123,11 +125,16 @@ def cols_strategy_costs(batch: int, repeat: int) -> dict:
             weight.grad = None
 
     results = {}
-    for name, im2col_function in (("rebuild cols in backward", rebuild), ("keep cols for backward", keeping_im2col)):
+    strategies = (("whole batch, rebuild cols in backward", rebuild, False),
+                  ("whole batch, keep cols for backward", keeping_im2col, False),
+                  ("chunks of images on every thread", rebuild, True))
+    minimum_flops = conv_split.MINIMUM_FLOPS
+    for name, im2col_function, split in strategies:
         conv_module.im2col = im2col_function
+        conv_split.MINIMUM_FLOPS = minimum_flops if split else float("inf")
         try:
             train_step()  # warm-up
-            conv_module._scratch_space.buffer = None  # so the traced step counts conv2d's scratch buffer too
+            scratch.release()  # so the traced step counts conv2d's scratch buffers too
             tracemalloc.start()
             train_step()
             peak = tracemalloc.get_traced_memory()[1] / 2**20
@@ -139,6 +146,7 @@ def cols_strategy_costs(batch: int, repeat: int) -> dict:
                 times.append(TIMER() - start)
         finally:
             conv_module.im2col = rebuild
+            conv_split.MINIMUM_FLOPS = minimum_flops
         results[name] = (peak, min(times) * 1000.0)
     return results
 

@@ -29,14 +29,14 @@ im2col at all: the NHWC input already is ``cols``.
 from __future__ import annotations
 
 import numbers
-import threading
-
-import numpy as np
 
 from .. import backend
 from ..autograd import Function, Tensor
+from . import conv_split
 from .depthwise import depthwise_forward, depthwise_input_grad, depthwise_weight_grad
 from .im2col import col2im, im2col, is_pointwise, output_shape
+from .scratch import scratch
+from .weight_layout import group_rows, ungroup, weight_from_matrix, weight_matrix
 
 __all__ = ["conv2d", "im2col", "col2im"]
 
@@ -46,7 +46,13 @@ __all__ = ["conv2d", "im2col", "col2im"]
 # ----------------------------------------------------------------------------------------------
 
 class Conv2d(Function):
-    """y = conv2d(x, w) + b on raw arrays; ``padding`` is (top, bottom, left, right), the rest pairs."""
+    """y = conv2d(x, w) + b on raw arrays; ``padding`` is (top, bottom, left, right), the rest pairs.
+
+    Three ways to compute it: depthwise convolutions loop over kernel positions (``depthwise.py``);
+    on the CPU, a large enough convolution runs in chunks of images on every core, 3x3 stride-1
+    ones by Winograd's algorithm (``conv_split.py``, ``winograd.py``); everything else, and every
+    convolution on a GPU, is the whole-batch im2col product below.
+    """
 
     def forward(self, x, weight, bias, stride, padding, dilation, groups):
         xp = backend.get_array_module(x)
@@ -60,12 +66,12 @@ class Conv2d(Function):
 
         if _is_depthwise(in_channels, groups):
             out = depthwise_forward(x_nhwc, weight, stride, dilation, padding)  # (N, OH, OW, O)
+        elif self._split(x_nhwc, weight, oh * ow):
+            out = conv_split.split_forward(x_nhwc, weight, (n, oh, ow, out_channels), *self.geometry)
         else:
-            cols_shape = _cols_shape(x_nhwc.shape, weight.shape, oh, ow, groups)  # (G, N*OH*OW, KH*KW*C/G)
-            pointwise = is_pointwise((kh, kw), stride, padding, groups)  # then cols is x_nhwc itself
-            cols = im2col(x_nhwc, (kh, kw), stride, dilation, padding, groups,
-                          out=None if pointwise else _scratch(xp, cols_shape, x.dtype))
-            out = _ungroup(backend.matmul(cols, _weight_matrix(weight, groups)))  # (N*OH*OW, O)
+            cols = im2col(x_nhwc, (kh, kw), stride, dilation, padding, groups,  # (G, N*OH*OW, KH*KW*C/G)
+                          out=self._cols_buffer(xp, (oh, ow)))
+            out = ungroup(backend.matmul(cols, weight_matrix(weight, groups)))  # (N*OH*OW, O)
             out = out.reshape(n, oh, ow, out_channels)
         if bias is not None:
             out += bias  # broadcast over the last (channel) axis of the NHWC output
@@ -88,93 +94,48 @@ class Conv2d(Function):
                 grad_weight = depthwise_weight_grad(x_nhwc, grad_nhwc, weight.shape, stride, dilation, padding)
             if need_x:
                 grad_x = depthwise_input_grad(grad_nhwc, weight, x_nhwc.shape, stride, dilation, padding)
+        elif self._split(x_nhwc, weight, grad_nhwc.shape[1] * grad_nhwc.shape[2]):
+            grad_weight, grad_x = conv_split.split_backward(x_nhwc, grad_nhwc, weight, *self.geometry,
+                                                            need_w, need_x)
         else:
-            grad_rows = _group_rows(grad_nhwc.reshape(-1, out_channels), groups)  # (G, N*OH*OW, O/G)
+            grad_rows = group_rows(grad_nhwc.reshape(-1, out_channels), groups)  # (G, N*OH*OW, O/G)
             # cols and d(cols) take turns in one scratch buffer: cols is dead once dW is made.
-            cols_shape = _cols_shape(x_nhwc.shape, weight.shape, *grad_output.shape[2:], groups)
-            pointwise = is_pointwise(kernel, stride, padding, groups)  # then cols is x_nhwc, d(cols) is dX
             if need_w:
                 cols = im2col(x_nhwc, kernel, stride, dilation, padding, groups,  # rebuilt, not saved
-                              out=None if pointwise else _scratch(xp, cols_shape, x_nhwc.dtype))
+                              out=self._cols_buffer(xp, grad_nhwc.shape[1:3]))
                 # dW = cols^T . dY, per group
-                grad_weight = _weight_from_matrix(backend.matmul(cols.transpose(0, 2, 1), grad_rows), weight.shape)
+                grad_weight = weight_from_matrix(backend.matmul(cols.transpose(0, 2, 1), grad_rows), weight.shape)
                 del cols
             if need_x:
                 # d(cols) = dY . W^T, then every row of d(cols) is added back onto its receptive field
                 # (the weight matrix is remade rather than kept from forward: keeping a copy of every
                 # weight raised the peak memory of a CIFAR ResNet-18 step at batch 32 from 192 to 218 MB)
-                grad_cols = backend.matmul(grad_rows, _weight_matrix(weight, groups).transpose(0, 2, 1),
-                                           out=None if pointwise else _scratch(xp, cols_shape, x_nhwc.dtype))
+                grad_cols = backend.matmul(grad_rows, weight_matrix(weight, groups).transpose(0, 2, 1),
+                                           out=self._cols_buffer(xp, grad_nhwc.shape[1:3]))
                 grad_x = col2im(grad_cols, x_nhwc.shape, kernel, stride, dilation, padding)
         grad_input = None if grad_x is None else grad_x.transpose(0, 3, 1, 2)  # NCHW view of NHWC memory
         return grad_input, grad_weight, grad_bias
 
+    def _pointwise(self):
+        kernel, stride, _, padding, groups = self.geometry
+        return is_pointwise(kernel, stride, padding, groups)  # then cols is x_nhwc, d(cols) is dX
+
+    def _split(self, x_nhwc, weight, output_pixels):
+        return conv_split.worth_splitting(x_nhwc, weight.shape, x_nhwc.shape[0] * output_pixels, self._pointwise())
+
+    def _cols_buffer(self, xp, output_size):
+        """Where the whole-batch cols (or d(cols)) go: this thread's scratch buffer; None for a
+        pointwise convolution, whose cols is the input itself."""
+        if self._pointwise():
+            return None
+        n, _, _, channels = self.x_nhwc.shape
+        (kh, kw), groups = self.geometry[0], self.geometry[4]
+        shape = (groups, n * output_size[0] * output_size[1], kh * kw * channels // groups)
+        return scratch(xp, shape, self.x_nhwc.dtype)
+
 
 def _is_depthwise(in_channels, groups):
     return groups > 1 and in_channels == groups
-
-
-def _cols_shape(input_shape_nhwc, weight_shape, out_h, out_w, groups):
-    n, _, _, channels = input_shape_nhwc
-    _, _, kh, kw = weight_shape
-    return groups, n * out_h * out_w, kh * kw * channels // groups
-
-
-_scratch_space = threading.local()
-
-
-def _scratch(xp, shape, dtype):
-    """An uninitialized array for a temporary that dies within one backward or forward (cols, d(cols)).
-
-    A fresh allocation this large comes from the OS as new pages that the kernel zeroes on first
-    touch, which for ResNet's first layers costs about as much as filling cols. So on the CPU these
-    temporaries share one buffer per thread, grown to the largest size seen; cupy pools its memory itself.
-    """
-    if xp is not np:
-        return xp.empty(shape, dtype=dtype)
-    nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
-    buffer = getattr(_scratch_space, "buffer", None)
-    if buffer is None or buffer.nbytes < nbytes:
-        buffer = _scratch_space.buffer = np.empty(nbytes, dtype=np.uint8)
-    return buffer[:nbytes].view(dtype).reshape(shape)
-
-
-# ----------------------------------------------------------------------------------------------
-# Weight and group layout
-# ----------------------------------------------------------------------------------------------
-
-def _weight_matrix(weight, groups):
-    """weight (O, C/G, KH, KW) as G matrices (KH*KW*C/G, O/G), rows ordered like im2col's columns."""
-    xp = backend.get_array_module(weight)
-    out_channels, per_group, kh, kw = weight.shape
-    grouped = weight.reshape(groups, out_channels // groups, per_group, kh, kw)
-    return xp.ascontiguousarray(grouped.transpose(0, 3, 4, 2, 1)).reshape(groups, kh * kw * per_group, -1)
-
-
-def _weight_from_matrix(matrix, weight_shape):
-    """The inverse of ``_weight_matrix``: (G, KH*KW*C/G, O/G) -> (O, C/G, KH, KW), C-contiguous."""
-    xp = backend.get_array_module(matrix)
-    out_channels, per_group, kh, kw = weight_shape
-    groups = matrix.shape[0]
-    grouped = matrix.reshape(groups, kh, kw, per_group, out_channels // groups).transpose(0, 4, 3, 1, 2)
-    return xp.ascontiguousarray(grouped).reshape(weight_shape)
-
-
-def _ungroup(per_group_rows):
-    """(G, M, O/G) -> (M, O) with group g's outputs at columns g*O/G ...; no copy when G == 1."""
-    groups, rows, per_group = per_group_rows.shape
-    if groups == 1:
-        return per_group_rows[0]
-    return per_group_rows.transpose(1, 0, 2).reshape(rows, groups * per_group)
-
-
-def _group_rows(rows, groups):
-    """(M, O) -> (G, M, O/G), the inverse of ``_ungroup``; no copy when G == 1."""
-    xp = backend.get_array_module(rows)
-    if groups == 1:
-        return rows[None]
-    count, channels = rows.shape
-    return xp.ascontiguousarray(rows.reshape(count, groups, channels // groups).transpose(1, 0, 2))
 
 
 # ----------------------------------------------------------------------------------------------

@@ -116,21 +116,26 @@ def im2col_arrays(x, kernel_size, stride=(1, 1), dilation=(1, 1), padding=NO_PAD
     return out
 
 
-def col2im(cols, input_shape, kernel_size, stride=(1, 1), dilation=(1, 1), padding=NO_PADDING):
+def col2im(cols, input_shape, kernel_size, stride=(1, 1), dilation=(1, 1), padding=NO_PADDING, out=None):
     """The adjoint of ``im2col``: sum the rows of ``cols`` (G, N*OH*OW, KH*KW*C/G) back onto an NHWC
     image of ``input_shape`` (N, H, W, C); a pixel under several windows gets every contribution, the
-    padding's share is dropped. Returns (N, H, W, C), C-contiguous.
+    padding's share is dropped. Returns (N, H, W, C), C-contiguous: ``out`` when given (C-contiguous,
+    overwritten).
     """
     n, height, width, channels = input_shape
     (kh, kw), groups = kernel_size, cols.shape[0]
     if is_pointwise(kernel_size, stride, padding, groups):
-        return cols.reshape(input_shape)
-    if conv_kernels.usable(cols):
+        image = cols.reshape(input_shape)
+    elif conv_kernels.usable(cols):
         _, ow = output_shape(input_shape, kernel_size, stride, dilation, padding)
-        image = backend.get_array_module(cols).empty(input_shape, dtype=cols.dtype)
+        image = backend.get_array_module(cols).empty(input_shape, dtype=cols.dtype) if out is None else out
         conv_kernels.col2im_into(cols, image, kh, kw, *stride, *dilation, padding[0], padding[2], ow)
-        return image
-    return col2im_arrays(cols, input_shape, kernel_size, stride, dilation, padding)
+    else:
+        image = col2im_arrays(cols, input_shape, kernel_size, stride, dilation, padding)
+    if out is not None and image is not out:
+        out[...] = image
+        return out
+    return image
 
 
 def col2im_arrays(cols, input_shape, kernel_size, stride=(1, 1), dilation=(1, 1), padding=NO_PADDING):

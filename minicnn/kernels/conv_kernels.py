@@ -31,7 +31,7 @@ PARALLEL = False
 def _jit(function):
     if numba is None:
         return function
-    return numba.njit(parallel=PARALLEL, cache=True)(function)
+    return numba.njit(parallel=PARALLEL, cache=True, nogil=True)(function)
 
 
 @_jit

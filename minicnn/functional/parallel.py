@@ -1,0 +1,82 @@
+"""Work split across the CPU cores with Python threads, each running one-thread BLAS and nogil kernels.
+
+numpy releases the GIL inside its copies and BLAS products, and the numba kernels are compiled
+``nogil``, so Python threads run them side by side. Splitting the work ourselves, rather than
+letting BLAS split each product, lets a thread do a whole chunk (copy, product, copy) while its data
+is still in its core's cache. There are as many threads as BLAS was started with.
+"""
+from __future__ import annotations
+
+import math
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from .. import blas_threads
+
+_pool_lock = threading.Lock()
+_pool = {"executor": None, "workers": 0}
+
+
+def workers() -> int:
+    """How many threads share the work: the BLAS thread count (``OPENBLAS_NUM_THREADS``, ...)."""
+    return blas_threads.maximum_threads()
+
+
+def chunk_size(count: int, by_cache: int) -> int:
+    """Items per chunk: at most ``by_cache``, and small enough for two chunks per thread, so that a
+    thread slowed by other work on the machine leaves its second chunk to the others."""
+    return max(1, min(by_cache, math.ceil(count / (2 * workers()))))
+
+
+def run_chunks(task, count: int, per_chunk: int):
+    """Run ``task(start, stop)`` over range(count) in chunks of ``per_chunk`` on every thread; threads
+    take the next chunk as they finish one. Returns, per thread, the sum of what its tasks returned
+    (None when they return None): each thread adds into its own total, nothing is shared."""
+    starts = iter(range(0, count, per_chunk))
+    lock = threading.Lock()
+
+    def worker():
+        total = None
+        while True:
+            with lock:
+                start = next(starts, None)
+            if start is None:
+                return total
+            share = task(start, min(start + per_chunk, count))
+            if share is not None:
+                if total is None:
+                    total = share
+                else:
+                    total += share
+
+    executor = _executor(workers())
+    with single_threaded_blas():
+        futures = [executor.submit(worker) for _ in range(workers() - 1)]
+        mine = worker()  # the calling thread works too
+        return [mine] + [future.result() for future in futures]
+
+
+def total_of(results):
+    """The sum of what ``run_chunks`` returned per thread (skipping threads that got no chunk)."""
+    present = [result for result in results if result is not None]
+    total = present[0]
+    for result in present[1:]:
+        total += result
+    return total
+
+
+def single_threaded_blas():
+    """``with single_threaded_blas():`` BLAS runs every product on the calling thread.
+
+    Used around the split work, and around the small products next to it: a product on all threads
+    leaves BLAS's workers spinning for a while after it, taking the cores from the Python threads
+    (one 75-MFLOP Winograd weight transform made the next convolution 1.7x slower)."""
+    return blas_threads.threads_for(0)
+
+
+def _executor(count):
+    with _pool_lock:
+        if _pool["executor"] is None or _pool["workers"] != count:
+            _pool["executor"] = ThreadPoolExecutor(max(1, count - 1), thread_name_prefix="minicnn-worker")
+            _pool["workers"] = count
+        return _pool["executor"]

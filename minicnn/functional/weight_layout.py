@@ -1,0 +1,44 @@
+"""How a convolution's weight and its groups are laid out as matrices for im2col's product.
+
+With ``groups`` G, conv2d computes G independent products, one per group, stacked on a leading axis:
+cols (G, rows, KH*KW*C/G) . W (G, KH*KW*C/G, O/G) -> (G, rows, O/G). These helpers convert between
+that stacked form and the public layouts: the weight (O, C/G, KH, KW), and output rows (rows, O)
+with group g's channels at columns g*O/G ... (g+1)*O/G - 1.
+"""
+from __future__ import annotations
+
+from .. import backend
+
+
+def weight_matrix(weight, groups):
+    """weight (O, C/G, KH, KW) as G matrices (KH*KW*C/G, O/G), rows ordered like im2col's columns."""
+    xp = backend.get_array_module(weight)
+    out_channels, per_group, kh, kw = weight.shape
+    grouped = weight.reshape(groups, out_channels // groups, per_group, kh, kw)
+    return xp.ascontiguousarray(grouped.transpose(0, 3, 4, 2, 1)).reshape(groups, kh * kw * per_group, -1)
+
+
+def weight_from_matrix(matrix, weight_shape):
+    """The inverse of ``weight_matrix``: (G, KH*KW*C/G, O/G) -> (O, C/G, KH, KW), C-contiguous."""
+    xp = backend.get_array_module(matrix)
+    out_channels, per_group, kh, kw = weight_shape
+    groups = matrix.shape[0]
+    grouped = matrix.reshape(groups, kh, kw, per_group, out_channels // groups).transpose(0, 4, 3, 1, 2)
+    return xp.ascontiguousarray(grouped).reshape(weight_shape)
+
+
+def ungroup(per_group_rows):
+    """(G, M, O/G) -> (M, O) with group g's outputs at columns g*O/G ...; no copy when G == 1."""
+    groups, rows, per_group = per_group_rows.shape
+    if groups == 1:
+        return per_group_rows[0]
+    return per_group_rows.transpose(1, 0, 2).reshape(rows, groups * per_group)
+
+
+def group_rows(rows, groups):
+    """(M, O) -> (G, M, O/G), the inverse of ``ungroup``; no copy when G == 1."""
+    xp = backend.get_array_module(rows)
+    if groups == 1:
+        return rows[None]
+    count, channels = rows.shape
+    return xp.ascontiguousarray(rows.reshape(count, groups, channels // groups).transpose(1, 0, 2))
