@@ -9,7 +9,8 @@ import pytest
 import minicnn
 import minicnn.functional as F
 from helpers import import_torch, parity_tolerance, rel_error, torch_parity_errors
-from minicnn.functional import conv_split, parallel, winograd
+from minicnn import parallel
+from minicnn.functional import conv_split, winograd
 from minicnn.kernels import winograd_kernels
 
 # (N, C_in, H, W, C_out, kernel, stride, padding, dilation, groups, bias)
@@ -29,13 +30,19 @@ IM2COL_CONFIGS = {
 ALL_CONFIGS = {**WINOGRAD_CONFIGS, **IM2COL_CONFIGS}
 
 
-@pytest.fixture
-def split(device, monkeypatch):
-    """Every conv of the test takes the split path on 2 threads (CPU only)."""
+@pytest.fixture(params=["chunks_of_images", "whole_batch"])
+def split(device, monkeypatch, request):
+    """Every conv of the test takes the split path on 2 threads (CPU only), in either of its modes:
+    chunks of one image each (several per thread), or the whole batch with its products split."""
     if device != "cpu":
         pytest.skip("the split paths serve numpy arrays only")
     monkeypatch.setattr(conv_split, "MINIMUM_FLOPS", 0)
     monkeypatch.setattr(parallel, "workers", lambda: 2)
+    chunks = request.param == "chunks_of_images"
+    monkeypatch.setattr(conv_split, "CHUNK_BYTES", 1)
+    monkeypatch.setattr(winograd, "CHUNK_BYTES", 1)
+    monkeypatch.setattr(conv_split, "MINIMUM_CHUNK_ROWS", 0 if chunks else 10**9)
+    monkeypatch.setattr(winograd, "MINIMUM_CHUNK_TILES", 0 if chunks else 10**9)
     return device
 
 
@@ -71,18 +78,6 @@ def test_split_conv_matches_torch(split, monkeypatch, config, dtype):
     assert max([forward_error] + grad_errors) < parity_tolerance(dtype)
     assert calls, "the split path did not run"
     assert bool(winograd_calls) == (expected_path(config) == "winograd")
-
-
-@pytest.mark.parametrize("minimum_tiles", [0, 10**9], ids=["chunks_of_images", "split_by_position"])
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_both_winograd_splits_match_torch(split, monkeypatch, minimum_tiles, dtype):
-    import_torch()
-    monkeypatch.setattr(winograd, "MINIMUM_CHUNK_TILES", minimum_tiles)
-    monkeypatch.setattr(winograd, "CHUNK_BYTES", 1)  # one image per chunk, so several chunks per thread
-    arrays, call = conv_call((5, 16, 6, 6, 8, 3, 1, 1, 1, 1, True))
-    forward_error, grad_errors = torch_parity_errors(
-        lambda *t: call(F, *t), lambda *t: call(__import__("torch").nn.functional, *t), arrays, split, dtype)
-    assert max([forward_error] + grad_errors) < parity_tolerance(dtype)
 
 
 @pytest.mark.parametrize("config", [WINOGRAD_CONFIGS["odd_sides"], IM2COL_CONFIGS["groups2"]],
@@ -184,14 +179,23 @@ def test_weight_transform_and_its_adjoint():
     assert np.isclose(np.vdot(ut, direction), np.vdot(weight, adjoint), rtol=1e-12)
 
 
-def test_run_chunks_covers_every_item_once_and_sums_per_thread(monkeypatch):
-    monkeypatch.setattr(parallel, "workers", lambda: 3)
+@pytest.mark.parametrize("workers", [1, 3])
+def test_chunks_cover_every_item_once_and_add_up(monkeypatch, workers):
+    monkeypatch.setattr(parallel, "workers", lambda: workers)
     seen = []
 
     def task(start, stop):
         seen.extend(range(start, stop))
-        return np.array([stop - start])
+        return np.array([stop - start, 1])
 
-    totals = parallel.run_chunks(task, 10, 3)
+    assert parallel.run_chunks(task, 10, 3) is None
     assert sorted(seen) == list(range(10))
-    assert parallel.total_of(totals)[0] == 10
+    assert parallel.sum_of_chunks(task, 10, 3).tolist() == [10, 4]  # 4 chunks
+
+
+def test_run_chunks_leaves_what_tasks_return_alone(monkeypatch):
+    """A task may return a view of its output (as the tile transforms do): nothing adds into it."""
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
+    out = np.arange(6.0)
+    parallel.run_chunks(lambda start, stop: out[start:stop], 6, 2)
+    assert out.tolist() == [0, 1, 2, 3, 4, 5]

@@ -67,7 +67,9 @@ class Conv2d(Function):
         if _is_depthwise(in_channels, groups):
             out = depthwise_forward(x_nhwc, weight, stride, dilation, padding)  # (N, OH, OW, O)
         elif self._split(x_nhwc, weight, oh * ow):
-            out = conv_split.split_forward(x_nhwc, weight, (n, oh, ow, out_channels), *self.geometry)
+            # the Winograd-transformed weight (16/9 of the weight's size) is kept for backward
+            out, self.split_saved = conv_split.split_forward(x_nhwc, weight, (n, oh, ow, out_channels),
+                                                             *self.geometry)
         else:
             cols = im2col(x_nhwc, (kh, kw), stride, dilation, padding, groups,  # (G, N*OH*OW, KH*KW*C/G)
                           out=self._cols_buffer(xp, (oh, ow)))
@@ -96,7 +98,7 @@ class Conv2d(Function):
                 grad_x = depthwise_input_grad(grad_nhwc, weight, x_nhwc.shape, stride, dilation, padding)
         elif self._split(x_nhwc, weight, grad_nhwc.shape[1] * grad_nhwc.shape[2]):
             grad_weight, grad_x = conv_split.split_backward(x_nhwc, grad_nhwc, weight, *self.geometry,
-                                                            need_w, need_x)
+                                                            need_w, need_x, getattr(self, "split_saved", None))
         else:
             grad_rows = group_rows(grad_nhwc.reshape(-1, out_channels), groups)  # (G, N*OH*OW, O/G)
             # cols and d(cols) take turns in one scratch buffer: cols is dead once dW is made.
@@ -121,7 +123,7 @@ class Conv2d(Function):
         return is_pointwise(kernel, stride, padding, groups)  # then cols is x_nhwc, d(cols) is dX
 
     def _split(self, x_nhwc, weight, output_pixels):
-        return conv_split.worth_splitting(x_nhwc, weight.shape, x_nhwc.shape[0] * output_pixels, self._pointwise())
+        return conv_split.worth_splitting(x_nhwc, weight.shape, x_nhwc.shape[0] * output_pixels)
 
     def _cols_buffer(self, xp, output_size):
         """Where the whole-batch cols (or d(cols)) go: this thread's scratch buffer; None for a

@@ -18,28 +18,35 @@ Images are independent in a convolution, so no chunk reads what another writes. 
 sum across chunks; the order of that sum, and thus the last bits of ``dW``, can vary from run to run
 with more than one thread, as with a multithreaded BLAS.
 
-3x3 stride-1 convolutions go to ``winograd.py`` instead, which splits its work the same way.
+3x3 stride-1 convolutions go to ``winograd.py`` instead, which splits its work the same way. 1x1
+stride-1 convolutions have no im2col to keep in cache, but are split all the same: with every product
+of a network on one BLAS thread, BLAS's own threads never start, and never spin after a product
+while these threads want the cores (a ResNet-50 step spent 1.5x longer in its 3x3 convolutions when
+the 1x1 ones between them used BLAS's threads).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from . import parallel, winograd
-from .im2col import col2im, im2col
+from .. import parallel
+from . import winograd
+from .im2col import col2im, im2col, is_pointwise
 from .scratch import scratch
 from .weight_layout import group_rows, ungroup, weight_from_matrix, weight_matrix
 
 # Chunks hold about this many bytes of cols: with the product's output they fit a core's cache.
 # 1-8 MB measured alike on ResNet-18's 64-channel layers; the 512-channel ones preferred 4-8 MB.
 CHUNK_BYTES = 4 << 20
+# Chunks with fewer rows than this give thin products: the whole batch is then done at once.
+MINIMUM_CHUNK_ROWS = 256
 # Below this many flops (2*M*K*N of the whole batch) the threads cost more than they save.
 MINIMUM_FLOPS = 1 << 24
 
 
-def worth_splitting(x, weight_shape, rows: int, pointwise: bool) -> bool:
+def worth_splitting(x, weight_shape, rows: int) -> bool:
     """True when the split path should run: a host array, more than one image and one thread, and a
-    product large enough. 1x1 stride-1 convolutions need no im2col, so there is nothing to split."""
-    if pointwise or not isinstance(x, np.ndarray) or x.shape[0] < 2:
+    product large enough."""
+    if not isinstance(x, np.ndarray) or x.shape[0] < 2:
         return False
     out_channels, per_group, kh, kw = weight_shape
     flops = 2.0 * rows * kh * kw * per_group * out_channels
@@ -47,58 +54,90 @@ def worth_splitting(x, weight_shape, rows: int, pointwise: bool) -> bool:
 
 
 def split_forward(x_nhwc, weight, out_shape, kernel, stride, dilation, padding, groups):
-    """Y (N, OH, OW, O) = conv of ``x_nhwc`` (N, H, W, C) with ``weight`` (O, C/G, KH, KW)."""
+    """(Y (N, OH, OW, O) = conv of ``x_nhwc`` (N, H, W, C) with ``weight`` (O, C/G, KH, KW), and what
+    backward may reuse: the Winograd-transformed weight, or None)."""
     out = np.empty(out_shape, dtype=x_nhwc.dtype)
     if winograd.applies(x_nhwc, kernel, stride, dilation, padding, groups):
-        winograd.forward(x_nhwc, weight, out)
-        return out
+        return out, winograd.forward(x_nhwc, weight, out)
     matrix = weight_matrix(weight, groups)  # (G, KH*KW*C/G, O/G)
-    cols_width = matrix.shape[1]
+    geometry = (kernel, stride, dilation, padding, groups)
     image_rows = out_shape[1] * out_shape[2]
+    per_chunk = _images_per_chunk(x_nhwc, image_rows, matrix.shape[1] * groups, geometry)
+    if not per_chunk:  # the whole batch, its products split across the threads
+        cols = im2col(x_nhwc, *geometry, out=_cols_buffer(x_nhwc, len(x_nhwc) * image_rows, matrix, geometry))
+        _product_into(cols, matrix, out.reshape(-1, out_shape[3]), parallel.matmul)
+        return out, None
 
-    def task(start, stop):
-        cols = im2col(x_nhwc[start:stop], kernel, stride, dilation, padding, groups,
-                      out=scratch(np, (groups, (stop - start) * image_rows, cols_width), x_nhwc.dtype))
-        rows = out[start:stop].reshape(-1, out_shape[3])
-        if groups == 1:
-            np.matmul(cols[0], matrix[0], out=rows)
-        else:
-            rows[...] = ungroup(np.matmul(cols, matrix))
+    def chunk(start, stop):
+        cols = im2col(x_nhwc[start:stop], *geometry,
+                      out=_cols_buffer(x_nhwc, (stop - start) * image_rows, matrix, geometry))
+        _product_into(cols, matrix, out[start:stop].reshape(-1, out_shape[3]), np.matmul)
 
-    parallel.run_chunks(task, len(x_nhwc), _images_per_chunk(image_rows * groups * cols_width, x_nhwc))
-    return out
+    parallel.run_chunks(chunk, len(x_nhwc), per_chunk)
+    return out, None
 
 
-def split_backward(x_nhwc, grad_nhwc, weight, kernel, stride, dilation, padding, groups, need_w, need_x):
+def split_backward(x_nhwc, grad_nhwc, weight, kernel, stride, dilation, padding, groups, need_w, need_x,
+                   saved=None):
     """(dW (O, C/G, KH, KW) or None, dX (N, H, W, C) or None) of the convolution above, for
-    dY ``grad_nhwc`` (N, OH, OW, O)."""
+    dY ``grad_nhwc`` (N, OH, OW, O); ``saved`` is what ``split_forward`` returned beside Y."""
     grad_x = np.empty(x_nhwc.shape, dtype=x_nhwc.dtype) if need_x else None
     if winograd.applies(x_nhwc, kernel, stride, dilation, padding, groups):
-        return winograd.backward(x_nhwc, grad_nhwc, weight, need_w, grad_x), grad_x
+        return winograd.backward(x_nhwc, grad_nhwc, weight, need_w, grad_x, ut=saved), grad_x
     matrix = weight_matrix(weight, groups)  # (G, KH*KW*C/G, O/G)
-    cols_width = matrix.shape[1]
+    geometry = (kernel, stride, dilation, padding, groups)
     image_rows = grad_nhwc.shape[1] * grad_nhwc.shape[2]
+    pointwise = is_pointwise(kernel, stride, padding, groups)  # cols is the input, d(cols) is dX
 
-    def task(start, stop):
-        buffer = scratch(np, (groups, (stop - start) * image_rows, cols_width), x_nhwc.dtype)
+    def gradients(start, stop, product):
+        """This chunk's cols_c^T . dY_c (None unless need_w); dX_c written into grad_x."""
+        buffer = _cols_buffer(x_nhwc, (stop - start) * image_rows, matrix, geometry)
         grad_rows = group_rows(grad_nhwc[start:stop].reshape(-1, grad_nhwc.shape[3]), groups)
         share = None
         if need_w:
-            cols = im2col(x_nhwc[start:stop], kernel, stride, dilation, padding, groups, out=buffer)
-            share = np.matmul(cols.transpose(0, 2, 1), grad_rows)  # this chunk's cols_c^T . dY_c
+            cols = im2col(x_nhwc[start:stop], *geometry, out=buffer)
+            share = product(cols.transpose(0, 2, 1), grad_rows)
         if need_x:
             # cols is dead once its share of dW is made: d(cols) takes over the same buffer
-            grad_cols = np.matmul(grad_rows, matrix.transpose(0, 2, 1), out=buffer)
-            col2im(grad_cols, grad_x[start:stop].shape, kernel, stride, dilation, padding, out=grad_x[start:stop])
+            grad_cols = product(grad_rows, matrix.transpose(0, 2, 1),
+                                out=grad_x[start:stop].reshape(matrix.shape[0], -1, matrix.shape[1])
+                                if pointwise else buffer)
+            if not pointwise:
+                col2im(grad_cols, grad_x[start:stop].shape, *geometry[:4], out=grad_x[start:stop])
         return share
 
-    per_chunk = _images_per_chunk(image_rows * groups * cols_width, x_nhwc)
-    shares = parallel.run_chunks(task, len(x_nhwc), per_chunk)
-    grad_weight = None
-    if need_w:
-        grad_weight = weight_from_matrix(parallel.total_of(shares), weight.shape)
+    per_chunk = _images_per_chunk(x_nhwc, image_rows, matrix.shape[1] * groups, geometry)
+    if per_chunk:
+        chunks = parallel.sum_of_chunks if need_w else parallel.run_chunks
+        grad_matrix = chunks(lambda start, stop: gradients(start, stop, np.matmul), len(x_nhwc), per_chunk)
+    else:  # the whole batch, its products split across the threads
+        grad_matrix = gradients(0, len(x_nhwc), parallel.matmul)
+    grad_weight = weight_from_matrix(grad_matrix, weight.shape) if need_w else None
     return grad_weight, grad_x
 
 
-def _images_per_chunk(items_per_image, x):
-    return parallel.chunk_size(len(x), max(1, CHUNK_BYTES // max(1, items_per_image * x.dtype.itemsize)))
+def _product_into(cols, matrix, out_rows, product):
+    """out_rows (M, O) = the per-group products cols (G, M, K) . matrix (G, K, O/G), side by side."""
+    if matrix.shape[0] == 1:
+        product(cols[0], matrix[0], out=out_rows)
+    else:
+        out_rows[...] = ungroup(product(cols, matrix))
+
+
+def _cols_buffer(x_nhwc, rows, matrix, geometry):
+    """This thread's scratch buffer for ``rows`` rows of cols; None for a pointwise convolution,
+    whose cols is the input itself."""
+    if is_pointwise(geometry[0], geometry[1], geometry[3], geometry[4]):
+        return None
+    return scratch(np, (matrix.shape[0], rows, matrix.shape[1]), x_nhwc.dtype)
+
+
+def _images_per_chunk(x, image_rows, cols_width, geometry):
+    """Images per chunk, or 0 for the whole batch at once with its products split instead: when
+    cols is the input itself (pointwise: nothing to keep in cache), or when chunks small enough for
+    the cache would have too few rows for BLAS to run them well (small images, many channels)."""
+    if is_pointwise(geometry[0], geometry[1], geometry[3], geometry[4]):
+        return 0
+    by_cache = max(1, CHUNK_BYTES // max(1, image_rows * cols_width * x.dtype.itemsize))
+    per_chunk = parallel.chunk_size(len(x), by_cache)
+    return per_chunk if per_chunk * image_rows >= MINIMUM_CHUNK_ROWS else 0

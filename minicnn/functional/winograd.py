@@ -39,7 +39,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..kernels import winograd_kernels
-from . import parallel
+from .. import parallel
 from .scratch import scratch
 
 _G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])
@@ -71,21 +71,33 @@ def weight_transform(weight):
     product with the flat filters and no transposed copy; BLAS reads U^T transposed for free."""
     out_channels, in_channels = weight.shape[:2]
     flat = weight.reshape(out_channels * in_channels, 9)
-    return np.matmul(_WEIGHT_TRANSFORM.astype(weight.dtype), flat.T).reshape(16, out_channels, in_channels)
+    transform = _WEIGHT_TRANSFORM.astype(weight.dtype)
+    return _product(transform, flat.T).reshape(16, out_channels, in_channels)
 
 
 def weight_transform_adjoint(grad_ut):
     """dW (K, C, 3, 3) = G^T dU_{k,c} G, for dU^T (16, K, C)."""
     _, out_channels, in_channels = grad_ut.shape
     flat = grad_ut.reshape(16, out_channels * in_channels)
-    return np.matmul(flat.T, _WEIGHT_TRANSFORM.astype(grad_ut.dtype)).reshape(out_channels, in_channels, 3, 3)
+    transform = _WEIGHT_TRANSFORM.astype(grad_ut.dtype)
+    return _product(flat.T, transform).reshape(out_channels, in_channels, 3, 3)
 
 
-def input_tiles(x):
-    """V (16, N*TH*TW, C) of x (N, H, W, C), in this thread's "winograd_v" buffer."""
+def _product(a, b):
+    """The weight transforms' products: they move far more memory than they compute (a 512x512
+    layer's reads and writes 26 MB for 75 MFLOP), so large ones are split across the threads."""
+    if a.shape[0] * b.shape[1] >= 1 << 20:
+        return parallel.matmul(a, b)
+    with parallel.single_threaded_blas():
+        return np.matmul(a, b)
+
+
+def input_tiles(x, v=None):
+    """V (16, N*TH*TW, C) of x (N, H, W, C), into ``v`` or this thread's "winograd_v" buffer."""
     n, height, width, channels = x.shape
     tiles_h, tiles_w = tiles(height, width)
-    v = scratch(np, (16, n * tiles_h * tiles_w, channels), x.dtype, slot="winograd_v")
+    if v is None:
+        v = scratch(np, (16, n * tiles_h * tiles_w, channels), x.dtype, slot="winograd_v")
     winograd_kernels.input_transform(_padded_input(x), v)
     return v
 
@@ -102,8 +114,9 @@ def output_from_tiles(m, out):
         out[...] = whole[:, :height, :width]
 
 
-def gradient_tiles(grad):
-    """dM (16, N*TH*TW, K) = A dY A^T, tile by tile, from dY (N, H, W, K), in "winograd_m"."""
+def gradient_tiles(grad, grad_m=None):
+    """dM (16, N*TH*TW, K) = A dY A^T, tile by tile, from dY (N, H, W, K), into ``grad_m`` or this
+    thread's "winograd_m" buffer."""
     n, height, width, channels = grad.shape
     tiles_h, tiles_w = tiles(height, width)
     if (height, width) != (2 * tiles_h, 2 * tiles_w):  # odd sides: zeros outside the image
@@ -111,7 +124,8 @@ def gradient_tiles(grad):
         whole[...] = 0
         whole[:, :height, :width] = grad
         grad = whole
-    grad_m = scratch(np, (16, n * tiles_h * tiles_w, channels), grad.dtype, slot="winograd_m")
+    if grad_m is None:
+        grad_m = scratch(np, (16, n * tiles_h * tiles_w, channels), grad.dtype, slot="winograd_m")
     winograd_kernels.output_transform_adjoint(grad, grad_m)
     return grad_m
 
@@ -155,9 +169,9 @@ MINIMUM_CHUNK_TILES = 256
 
 
 def forward(x, weight, out):
-    """out (N, H, W, K) = conv3x3(x (N, H, W, C), weight (K, C, 3, 3), padding 1) on every thread."""
-    with parallel.single_threaded_blas():
-        ut = weight_transform(weight)
+    """out (N, H, W, K) = conv3x3(x (N, H, W, C), weight (K, C, 3, 3), padding 1) on every thread.
+    Returns the transformed weight U^T, which backward needs again."""
+    ut = weight_transform(weight)
     per_chunk = _images_per_chunk(x, out.shape[3])
     if per_chunk:
         def chunk(start, stop):
@@ -167,23 +181,26 @@ def forward(x, weight, out):
             output_from_tiles(m, out[start:stop])
 
         parallel.run_chunks(chunk, len(x), per_chunk)
-        return
-    v = input_tiles(x)
-    m = scratch(np, (16, v.shape[1], ut.shape[1]), x.dtype, slot="winograd_m")
+        return ut
+    images = _ImageSplit(x)
+    v = images.tile_array(x.shape[3])
+    images.run(lambda start, stop, tiles_of: input_tiles(x[start:stop], v[:, tiles_of]))
+    m = images.tile_array(ut.shape[1], slot="winograd_m")
 
     def positions(first, stop):
         np.matmul(v[first:stop], ut[first:stop].transpose(0, 2, 1), out=m[first:stop])
 
     parallel.run_chunks(positions, 16, parallel.chunk_size(16, 16))
-    output_from_tiles(m, out)
+    images.run(lambda start, stop, tiles_of: output_from_tiles(m[:, tiles_of], out[start:stop]))
+    return ut
 
 
-def backward(x, grad, weight, need_w, grad_x):
+def backward(x, grad, weight, need_w, grad_x, ut=None):
     """dW (K, C, 3, 3) when ``need_w`` (else None), and dX written into ``grad_x`` unless it is None,
-    for dY ``grad`` (N, H, W, K)."""
+    for dY ``grad`` (N, H, W, K). ``ut``: the transformed weight forward returned (else remade)."""
     need_x = grad_x is not None
-    with parallel.single_threaded_blas():
-        ut = weight_transform(weight) if need_x else None
+    if need_x and ut is None:
+        ut = weight_transform(weight)
     per_chunk = _images_per_chunk(x, grad.shape[3])
     if per_chunk:
         def chunk(start, stop):
@@ -199,12 +216,14 @@ def backward(x, grad, weight, need_w, grad_x):
                 input_grad_from_tiles(grad_v, grad_x[start:stop])
             return share
 
-        shares = parallel.run_chunks(chunk, len(x), per_chunk)
-        grad_ut = parallel.total_of(shares) if need_w else None
+        grad_ut = (parallel.sum_of_chunks if need_w else parallel.run_chunks)(chunk, len(x), per_chunk)
     else:
-        grad_m = gradient_tiles(grad)
-        count = grad_m.shape[1]
-        v = input_tiles(x) if need_w else scratch(np, (16, count, x.shape[3]), x.dtype, slot="winograd_v")
+        images = _ImageSplit(x)
+        grad_m = images.tile_array(grad.shape[3], slot="winograd_m")
+        images.run(lambda start, stop, tiles_of: gradient_tiles(grad[start:stop], grad_m[:, tiles_of]))
+        v = images.tile_array(x.shape[3])
+        if need_w:
+            images.run(lambda start, stop, tiles_of: input_tiles(x[start:stop], v[:, tiles_of]))
         grad_ut = np.empty((16, grad.shape[3], x.shape[3]), dtype=x.dtype) if need_w else None
 
         def positions(first, stop):
@@ -215,11 +234,27 @@ def backward(x, grad, weight, need_w, grad_x):
 
         parallel.run_chunks(positions, 16, parallel.chunk_size(16, 16))
         if need_x:
-            input_grad_from_tiles(v, grad_x)
-    if not need_w:
-        return None
-    with parallel.single_threaded_blas():
-        return weight_transform_adjoint(grad_ut)
+            images.run(lambda start, stop, tiles_of: input_grad_from_tiles(v[:, tiles_of], grad_x[start:stop]))
+    return weight_transform_adjoint(grad_ut) if need_w else None
+
+
+class _ImageSplit:
+    """The split by position: tile arrays for the whole batch, in the calling thread's buffers, and
+    their transforms run by image chunks on every thread (each writing its images' tiles)."""
+
+    def __init__(self, x):
+        self.batch = len(x)
+        self.tiles_per_image = tiles(x.shape[1], x.shape[2])[0] * tiles(x.shape[1], x.shape[2])[1]
+        self.dtype = x.dtype
+
+    def tile_array(self, channels, slot="winograd_v"):
+        return scratch(np, (16, self.batch * self.tiles_per_image, channels), self.dtype, slot=slot)
+
+    def run(self, task):
+        """task(start, stop, tiles_of): images start..stop, whose tiles are ``tiles_of`` (a slice)."""
+        per_image = self.tiles_per_image
+        parallel.run_chunks(lambda start, stop: task(start, stop, slice(start * per_image, stop * per_image)),
+                            self.batch, parallel.chunk_size(self.batch, self.batch))
 
 
 def _images_per_chunk(x, out_channels):

@@ -11,7 +11,9 @@ import math
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from .. import blas_threads
+import numpy as np
+
+from . import blas_threads
 
 _pool_lock = threading.Lock()
 _pool = {"executor": None, "workers": 0}
@@ -28,10 +30,23 @@ def chunk_size(count: int, by_cache: int) -> int:
     return max(1, min(by_cache, math.ceil(count / (2 * workers()))))
 
 
-def run_chunks(task, count: int, per_chunk: int):
+def run_chunks(task, count: int, per_chunk: int) -> None:
     """Run ``task(start, stop)`` over range(count) in chunks of ``per_chunk`` on every thread; threads
-    take the next chunk as they finish one. Returns, per thread, the sum of what its tasks returned
-    (None when they return None): each thread adds into its own total, nothing is shared."""
+    take the next chunk as they finish one. What the tasks return is ignored."""
+    _on_threads(task, count, per_chunk, add_up=False)
+
+
+def sum_of_chunks(task, count: int, per_chunk: int):
+    """Like ``run_chunks``, but returns the sum of what the tasks returned (arrays of one shape).
+    Each thread adds into its own total (its first result, reused), and the totals are added last."""
+    totals = [total for total in _on_threads(task, count, per_chunk, add_up=True) if total is not None]
+    result = totals[0]
+    for total in totals[1:]:
+        result += total
+    return result
+
+
+def _on_threads(task, count, per_chunk, add_up):
     starts = iter(range(0, count, per_chunk))
     lock = threading.Lock()
 
@@ -43,7 +58,7 @@ def run_chunks(task, count: int, per_chunk: int):
             if start is None:
                 return total
             share = task(start, min(start + per_chunk, count))
-            if share is not None:
+            if add_up:
                 if total is None:
                     total = share
                 else:
@@ -54,15 +69,6 @@ def run_chunks(task, count: int, per_chunk: int):
         futures = [executor.submit(worker) for _ in range(workers() - 1)]
         mine = worker()  # the calling thread works too
         return [mine] + [future.result() for future in futures]
-
-
-def total_of(results):
-    """The sum of what ``run_chunks`` returned per thread (skipping threads that got no chunk)."""
-    present = [result for result in results if result is not None]
-    total = present[0]
-    for result in present[1:]:
-        total += result
-    return total
 
 
 def single_threaded_blas():
@@ -80,3 +86,23 @@ def _executor(count):
             _pool["executor"] = ThreadPoolExecutor(max(1, count - 1), thread_name_prefix="minicnn-worker")
             _pool["workers"] = count
         return _pool["executor"]
+
+
+def matmul(a, b, out=None):
+    """``np.matmul(a, b, out=out)`` for a (..., M, K) and b (..., K, N), split across the threads:
+    into blocks of rows of ``a`` when M >= N, else into blocks of columns of ``b``. Each block is
+    one single-threaded BLAS product (see ``single_threaded_blas`` for why not BLAS's threads)."""
+    if out is None:
+        out = np.empty(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1]),
+                       dtype=np.result_type(a, b))
+    rows, columns = a.shape[-2], b.shape[-1]
+    if rows >= columns:
+        def block(start, stop):
+            np.matmul(a[..., start:stop, :], b, out=out[..., start:stop, :])
+        count = rows
+    else:
+        def block(start, stop):
+            np.matmul(a, b[..., start:stop], out=out[..., start:stop])
+        count = columns
+    run_chunks(block, count, max(1, -(-count // workers())))
+    return out
