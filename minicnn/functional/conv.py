@@ -34,7 +34,7 @@ from .. import backend
 from ..autograd import Function, Tensor
 from . import conv_split
 from .depthwise import depthwise_forward, depthwise_input_grad, depthwise_weight_grad
-from .im2col import col2im, im2col, is_pointwise, output_shape
+from .im2col import col2im, im2col, im2col_transposed, is_pointwise, output_shape
 from .scratch import scratch
 from .weight_layout import group_rows, ungroup, weight_from_matrix, weight_matrix
 
@@ -70,6 +70,10 @@ class Conv2d(Function):
             # the Winograd-transformed weight (16/9 of the weight's size) is kept for backward
             out, self.split_saved = conv_split.split_forward(x_nhwc, weight, (n, oh, ow, out_channels),
                                                              *self.geometry)
+        elif self._few_channels():
+            cols_t = im2col_transposed(x_nhwc, (kh, kw), stride, dilation, padding,  # (KH*KW*C, N*OH*OW)
+                                       out=self._cols_buffer(xp, (oh, ow), transposed=True))
+            out = backend.matmul(cols_t.T, weight_matrix(weight, 1)[0]).reshape(n, oh, ow, out_channels)
         else:
             cols = im2col(x_nhwc, (kh, kw), stride, dilation, padding, groups,  # (G, N*OH*OW, KH*KW*C/G)
                           out=self._cols_buffer(xp, (oh, ow)))
@@ -102,7 +106,12 @@ class Conv2d(Function):
         else:
             grad_rows = group_rows(grad_nhwc.reshape(-1, out_channels), groups)  # (G, N*OH*OW, O/G)
             # cols and d(cols) take turns in one scratch buffer: cols is dead once dW is made.
-            if need_w:
+            if need_w and self._few_channels():  # dW = cols^T . dY, from cols built transposed
+                cols_t = im2col_transposed(x_nhwc, kernel, stride, dilation, padding,
+                                           out=self._cols_buffer(xp, grad_nhwc.shape[1:3], transposed=True))
+                grad_weight = weight_from_matrix(backend.matmul(cols_t, grad_rows[0])[None], weight.shape)
+                del cols_t
+            elif need_w:
                 cols = im2col(x_nhwc, kernel, stride, dilation, padding, groups,  # rebuilt, not saved
                               out=self._cols_buffer(xp, grad_nhwc.shape[1:3]))
                 # dW = cols^T . dY, per group
@@ -125,7 +134,12 @@ class Conv2d(Function):
     def _split(self, x_nhwc, weight, output_pixels):
         return conv_split.worth_splitting(x_nhwc, weight.shape, x_nhwc.shape[0] * output_pixels)
 
-    def _cols_buffer(self, xp, output_size):
+    def _few_channels(self):
+        """1 to 3 input channels (a network's first layer): cols is built transposed, see
+        ``im2col_transposed``."""
+        return self.x_nhwc.shape[3] <= 3 and self.geometry[4] == 1 and not self._pointwise()
+
+    def _cols_buffer(self, xp, output_size, transposed=False):
         """Where the whole-batch cols (or d(cols)) go: this thread's scratch buffer; None for a
         pointwise convolution, whose cols is the input itself."""
         if self._pointwise():
@@ -133,6 +147,8 @@ class Conv2d(Function):
         n, _, _, channels = self.x_nhwc.shape
         (kh, kw), groups = self.geometry[0], self.geometry[4]
         shape = (groups, n * output_size[0] * output_size[1], kh * kw * channels // groups)
+        if transposed:
+            shape = (shape[2], shape[1])
         return scratch(xp, shape, self.x_nhwc.dtype)
 
 
