@@ -25,6 +25,10 @@ keeping it: the rebuilt ``cols`` and ``d(cols)`` share one scratch buffer reused
 Depthwise convolutions (one input channel per group) would be C products of inner size KH*KW; they
 run instead as loops over the kernel positions (``depthwise.py``). 1x1 stride-1 convolutions need no
 im2col at all: the NHWC input already is ``cols``.
+
+On the CPU, convolutions above a small size take ``conv_split.py`` instead: the same math in chunks
+of images, each chunk's ``cols`` small enough to stay in cache, on every core; 3x3 stride-1 ones there
+run by Winograd's algorithm (``winograd.py``). The whole-batch code below serves GPUs and small layers.
 """
 from __future__ import annotations
 
