@@ -83,6 +83,8 @@ def single_threaded_blas():
 def _executor(count):
     with _pool_lock:
         if _pool["executor"] is None or _pool["workers"] != count:
+            if _pool["executor"] is not None:  # the thread count changed: let the old pool's threads end
+                _pool["executor"].shutdown(wait=False)
             _pool["executor"] = ThreadPoolExecutor(max(1, count - 1), thread_name_prefix="minicnn-worker")
             _pool["workers"] = count
         return _pool["executor"]

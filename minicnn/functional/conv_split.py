@@ -88,7 +88,7 @@ def split_backward(x_nhwc, grad_nhwc, weight, kernel, stride, dilation, padding,
     matrix = weight_matrix(weight, groups)  # (G, KH*KW*C/G, O/G)
     geometry = (kernel, stride, dilation, padding, groups)
     image_rows = grad_nhwc.shape[1] * grad_nhwc.shape[2]
-    pointwise = is_pointwise(kernel, stride, padding, groups)  # cols is the input, d(cols) is dX
+    pointwise = _pointwise(geometry)  # cols is the input, d(cols) is dX
 
     def gradients(start, stop, product):
         """This chunk's cols_c^T . dY_c (None unless need_w); dX_c written into grad_x."""
@@ -128,7 +128,7 @@ def _product_into(cols, matrix, out_rows, product):
 def _cols_buffer(x_nhwc, rows, matrix, geometry):
     """This thread's scratch buffer for ``rows`` rows of cols; None for a pointwise convolution,
     whose cols is the input itself."""
-    if is_pointwise(geometry[0], geometry[1], geometry[3], geometry[4]):
+    if _pointwise(geometry):
         return None
     return scratch(np, (matrix.shape[0], rows, matrix.shape[1]), x_nhwc.dtype)
 
@@ -137,8 +137,14 @@ def _images_per_chunk(x, image_rows, cols_width, geometry):
     """Images per chunk, or 0 for the whole batch at once with its products split instead: when
     cols is the input itself (pointwise: nothing to keep in cache), or when chunks small enough for
     the cache would have too few rows for BLAS to run them well (small images, many channels)."""
-    if is_pointwise(geometry[0], geometry[1], geometry[3], geometry[4]):
+    if _pointwise(geometry):
         return 0
     by_cache = max(1, CHUNK_BYTES // max(1, image_rows * cols_width * x.dtype.itemsize))
     per_chunk = parallel.chunk_size(len(x), by_cache)
     return per_chunk if per_chunk * image_rows >= MINIMUM_CHUNK_ROWS else 0
+
+
+def _pointwise(geometry):
+    """geometry = (kernel, stride, dilation, padding, groups) of a 1x1 stride-1 unpadded convolution."""
+    kernel, stride, _, padding, groups = geometry
+    return is_pointwise(kernel, stride, padding, groups)
