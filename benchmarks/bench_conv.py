@@ -33,6 +33,9 @@ import minicnn.functional as F  # noqa: E402
 
 # (label, N, C_in, C_out, H=W, kernel, stride, padding, groups)
 SHAPES = [
+    ("LeNet-5 1->6 5x5 pad 2 28x28 (N=64)", 64, 1, 6, 28, 5, 1, 2, 1),
+    ("LeNet-5 6->16 5x5 14x14 (N=64)", 64, 6, 16, 14, 5, 1, 0, 1),
+    ("ResNet-18 CIFAR stem 3->64 3x3 32x32", 32, 3, 64, 32, 3, 1, 1, 1),
     ("ResNet-18 CIFAR 64->64 3x3 32x32", 32, 64, 64, 32, 3, 1, 1, 1),
     ("ResNet-18 CIFAR 128->128 3x3 16x16", 32, 128, 128, 16, 3, 1, 1, 1),
     ("ResNet-18 CIFAR 256->256 3x3 8x8", 32, 256, 256, 8, 3, 1, 1, 1),
@@ -169,12 +172,18 @@ def main(argv=None) -> None:
     parser.add_argument("--memory", action="store_true",
                         help="also compare rebuilding cols in backward with keeping them (memory and time)")
     parser.add_argument("--memory-batch", type=int, default=32, help="batch size of the --memory comparison")
+    parser.add_argument("--no-direct", action="store_true",
+                        help="turn off the direct path for small stride-1 layers (conv_direct.py): im2col instead")
     args = parser.parse_args(argv)
     global TIMER
     TIMER = time.process_time if args.cpu_time else time.perf_counter
     import torch
 
     torch.set_num_threads(THREADS)
+    if args.no_direct:
+        from minicnn.functional import conv_direct
+
+        conv_direct.MAXIMUM_TAPS = 0
     rows = [
         "| layer | minicnn fwd ms | torch fwd ms | fwd ratio | minicnn fwd+bwd ms | torch fwd+bwd ms | fwd+bwd ratio |",
         "|---|---:|---:|---:|---:|---:|---:|",

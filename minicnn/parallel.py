@@ -64,6 +64,9 @@ def _on_threads(task, count, per_chunk, add_up):
                 else:
                     total += share
 
+    if count <= per_chunk or workers() == 1:  # nothing to share: no thread to wake
+        with single_threaded_blas():
+            return [worker()]
     executor = _executor(workers())
     with single_threaded_blas():
         futures = [executor.submit(worker) for _ in range(workers() - 1)]

@@ -10,7 +10,7 @@ import minicnn
 import minicnn.functional as F
 from helpers import import_torch, parity_tolerance, rel_error, torch_parity_errors
 from minicnn import parallel
-from minicnn.functional import conv_split, winograd
+from minicnn.functional import conv_direct, conv_split, winograd
 from minicnn.kernels import winograd_kernels
 
 # (N, C_in, H, W, C_out, kernel, stride, padding, dilation, groups, bias)
@@ -37,6 +37,7 @@ def split(device, monkeypatch, request):
     if device != "cpu":
         pytest.skip("the split paths serve numpy arrays only")
     monkeypatch.setattr(conv_split, "MINIMUM_FLOPS", 0)
+    monkeypatch.setattr(conv_direct, "MAXIMUM_TAPS", 0)  # small stride-1 shapes would go direct
     monkeypatch.setattr(parallel, "workers", lambda: 2)
     chunks = request.param == "chunks_of_images"
     monkeypatch.setattr(conv_split, "CHUNK_BYTES", 1)

@@ -36,7 +36,7 @@ import numbers
 
 from .. import backend
 from ..autograd import Function, Tensor
-from . import conv_split
+from . import conv_direct, conv_split
 from .depthwise import depthwise_forward, depthwise_input_grad, depthwise_weight_grad
 from .im2col import col2im, im2col, im2col_transposed, is_pointwise, output_shape
 from .scratch import scratch
@@ -70,6 +70,8 @@ class Conv2d(Function):
 
         if _is_depthwise(in_channels, groups):
             out = depthwise_forward(x_nhwc, weight, stride, dilation, padding)  # (N, OH, OW, O)
+        elif self._direct():  # adds the bias itself
+            return conv_direct.forward(x_nhwc, weight, bias, (kh, kw), dilation, padding).transpose(0, 3, 1, 2)
         elif self._split(x_nhwc, weight, oh * ow):
             # the Winograd-transformed weight (16/9 of the weight's size) is kept for backward
             out, self.split_saved = conv_split.split_forward(x_nhwc, weight, (n, oh, ow, out_channels),
@@ -97,13 +99,16 @@ class Conv2d(Function):
         grad_nhwc = xp.ascontiguousarray(grad_output.transpose(0, 2, 3, 1))
 
         # db[o] = sum over n, oh, ow of dY[n, o, oh, ow]
-        grad_bias = grad_nhwc.reshape(-1, out_channels).sum(axis=0) if need_b and self.has_bias else None
+        grad_bias = backend.column_sums(grad_nhwc.reshape(-1, out_channels)) if need_b and self.has_bias else None
         grad_weight = grad_x = None
         if _is_depthwise(x_nhwc.shape[3], groups):
             if need_w:
                 grad_weight = depthwise_weight_grad(x_nhwc, grad_nhwc, weight.shape, stride, dilation, padding)
             if need_x:
                 grad_x = depthwise_input_grad(grad_nhwc, weight, x_nhwc.shape, stride, dilation, padding)
+        elif self._direct():
+            grad_weight, grad_x = conv_direct.backward(x_nhwc, grad_nhwc, weight, kernel, dilation, padding,
+                                                       need_w, need_x)
         elif self._split(x_nhwc, weight, grad_nhwc.shape[1] * grad_nhwc.shape[2]):
             grad_weight, grad_x = conv_split.split_backward(x_nhwc, grad_nhwc, weight, *self.geometry,
                                                             need_w, need_x, getattr(self, "split_saved", None))
@@ -134,6 +139,10 @@ class Conv2d(Function):
     def _pointwise(self):
         kernel, stride, _, padding, groups = self.geometry
         return is_pointwise(kernel, stride, padding, groups)  # then cols is x_nhwc, d(cols) is dX
+
+    def _direct(self):
+        _, stride, _, _, groups = self.geometry
+        return conv_direct.applies(self.x_nhwc, self.weight.shape, stride, groups)
 
     def _split(self, x_nhwc, weight, output_pixels):
         return conv_split.worth_splitting(x_nhwc, weight.shape, x_nhwc.shape[0] * output_pixels)

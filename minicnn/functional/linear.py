@@ -28,7 +28,7 @@ class Linear(Function):
         if self.needs_input_grad[1]:
             grad_w = backend.matmul(grad_rows.T, x.reshape(-1, in_features))
         if self.has_bias and self.needs_input_grad[2]:
-            grad_b = grad_rows.sum(axis=0)
+            grad_b = backend.column_sums(grad_rows)
         return grad_x, grad_w, grad_b
 
 

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import parallel
+
 try:
     import numba
 except ImportError:  # numba is optional: without it the array code runs
     numba = None
 
 
-# Below this many output elements the array code is as fast: waking the worker threads of a
-# parallel kernel costs tens of microseconds, far more on a loaded machine.
+# Below this many output elements the array code is as fast: waking the worker threads costs tens
+# of microseconds, far more on a loaded machine.
 MIN_ELEMENTS = 1 << 14
 
 
@@ -35,8 +37,10 @@ def _channels_last(array) -> bool:
 
 
 if numba is not None:
-    # parallel=True even where one thread would do: numba compiles prange bodies into much faster
-    # code here (measured 7 ms against 43 ms of CPU time for the serial loop nest on one thread).
+    # nogil: the images are split in chunks across Python threads (``minicnn.parallel``), as for the
+    # convolutions. numba's own parallel loops (OpenMP) were used here before; their threads kept
+    # spinning on the cores for a while after each pooling and slowed the next operation down
+    # (LeNet-5's training step ran 8.3 instead of 9.9 ms once they were told not to spin).
     # Window elements outside the input are skipped (padding counts as -inf): no padded copy is made.
     # Each window starts from -inf with the winner at its first element inside the input, then takes
     # every element that is larger or NaN, in row-major order: torch's loop exactly.
@@ -53,13 +57,13 @@ if numba is not None:
         hi = 0 if size - 1 - offset < 0 else min(count, (size - 1 - offset) // stride + 1)
         return lo, hi
 
-    @numba.njit(parallel=True, cache=True)
+    @numba.njit(cache=True, nogil=True)
     def _max_windows_nhwc(x, out, winner, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w):
         # x (N, H, W, C), out/winner (N, OH, OW, C): channels innermost, so each window element is
         # one contiguous run of C values compared against the running maxima
         batch, height, width, channels = x.shape
         out_h, out_w = out.shape[1], out.shape[2]
-        for row in numba.prange(batch * out_h):
+        for row in range(batch * out_h):
             n, oh = row // out_h, row % out_h
             top = oh * stride_h - pad_h
             first_i = _first_inside(top, dil_h)
@@ -90,7 +94,7 @@ if numba is not None:
         hi = 0 if size - 1 - offset < 0 else min(count, (size - 1 - offset) // stride + 1)
         return lo, max(lo, hi)
 
-    @numba.njit(parallel=True, cache=True)
+    @numba.njit(cache=True, nogil=True)
     def _max_windows_nchw(x, out, winner, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w):
         # x (N, C, H, W), out/winner (N, C, OH, OW): the windows of one output row advance together,
         # one window element at a time, over the output columns [lo, hi) where that element lies
@@ -101,7 +105,7 @@ if numba is not None:
         first_col = np.empty(out_w, dtype=np.int64)
         for ow in range(out_w):
             first_col[ow] = _first_inside(ow * stride_w - pad_w, dil_w)
-        for plane in numba.prange(batch * channels):
+        for plane in range(batch * channels):
             n, c = plane // channels, plane % channels
             for oh in range(out_h):
                 top = oh * stride_h - pad_h
@@ -128,14 +132,14 @@ if numba is not None:
                                 best[k] = value
                                 won[k] = i * kernel_w + j
 
-    @numba.njit(parallel=True, cache=True)
+    @numba.njit(cache=True, nogil=True)
     def _scatter_nhwc(grad, winner, grad_input, row_offset, col_offset, stride_h, stride_w, pad_h, pad_w):
         # row_offset[p], col_offset[p]: where window element p lies from the window's corner (a table
-        # lookup instead of an integer division per element). One sample per parallel iteration:
-        # windows of a sample may overlap, samples never do.
+        # lookup instead of an integer division per element). Windows of a sample may overlap,
+        # samples never do: chunks of samples can run side by side.
         batch, out_h, out_w, channels = grad.shape
         height, width = grad_input.shape[1], grad_input.shape[2]
-        for n in numba.prange(batch):
+        for n in range(batch):
             for oh in range(out_h):
                 for ow in range(out_w):
                     for c in range(channels):
@@ -145,11 +149,11 @@ if numba is not None:
                         if 0 <= h < height and 0 <= w < width:
                             grad_input[n, h, w, c] += grad[n, oh, ow, c]
 
-    @numba.njit(parallel=True, cache=True)
+    @numba.njit(cache=True, nogil=True)
     def _scatter_nchw(grad, winner, grad_input, row_offset, col_offset, stride_h, stride_w, pad_h, pad_w):
         batch, channels, out_h, out_w = grad.shape
         height, width = grad_input.shape[2], grad_input.shape[3]
-        for plane in numba.prange(batch * channels):
+        for plane in range(batch * channels):
             n, c = plane // channels, plane % channels
             for oh in range(out_h):
                 for ow in range(out_w):
@@ -164,14 +168,23 @@ def _to_nhwc(array):
     return array.transpose(0, 2, 3, 1)
 
 
+def _on_chunks_of_samples(kernel, arrays, args):
+    """kernel(*(a[start:stop] for a in arrays), *args) over chunks of samples, on every thread."""
+    def chunk(start, stop):
+        kernel(*(array[start:stop] for array in arrays), *args)
+
+    batch = len(arrays[0])
+    parallel.run_chunks(chunk, batch, parallel.chunk_size(batch, batch))
+
+
 def max_over_windows(x, out, winner, geometry) -> None:
     """Fill ``out`` with each window's maximum over the unpadded input ``x`` and ``winner`` with its
     row-major position in the window. Twin of the array code in ``functional.pool_windows``."""
     args = geometry.kernel + geometry.stride + geometry.padding + geometry.dilation
     if _channels_last(out):
-        _max_windows_nhwc(_to_nhwc(x), _to_nhwc(out), _to_nhwc(winner), *args)
+        _on_chunks_of_samples(_max_windows_nhwc, (_to_nhwc(x), _to_nhwc(out), _to_nhwc(winner)), args)
     else:
-        _max_windows_nchw(x, out, winner, *args)
+        _on_chunks_of_samples(_max_windows_nchw, (x, out, winner), args)
 
 
 def scatter_window_max(grad, winner, grad_input, geometry) -> None:
@@ -181,6 +194,6 @@ def scatter_window_max(grad, winner, grad_input, geometry) -> None:
     position = np.arange(kernel_h * kernel_w)
     args = ((position // kernel_w) * dil_h, (position % kernel_w) * dil_w) + geometry.stride + geometry.padding
     if _channels_last(grad_input):
-        _scatter_nhwc(_to_nhwc(grad), _to_nhwc(winner), _to_nhwc(grad_input), *args)
+        _on_chunks_of_samples(_scatter_nhwc, (_to_nhwc(grad), _to_nhwc(winner), _to_nhwc(grad_input)), args)
     else:
-        _scatter_nchw(grad, winner, grad_input, *args)
+        _on_chunks_of_samples(_scatter_nchw, (grad, winner, grad_input), args)

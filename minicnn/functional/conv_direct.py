@@ -1,0 +1,109 @@
+"""Direct convolution, without im2col, for stride-1 layers with few channels (CPU, numba).
+
+With few channels the im2col product is a poor matrix product: LeNet's first layer multiplies
+(50176, 25) by (25, 6), and its time goes into writing and reading the 5 MB ``cols`` matrix rather
+than into arithmetic (0.33 ms to build it, 0.6 ms for the product). Here each output channel is
+instead accumulated directly from shifted windows of the zero-padded input plane, one image at a
+time, the image's planes staying in the core's cache; the loops and their backward are written out
+in ``kernels/direct_conv_kernels.py``. The images are split in chunks across the threads.
+
+It serves ungrouped, stride-1 convolutions whose kernel has few multiply-adds per output pixel
+(``MAXIMUM_TAPS``) on host float arrays when numba is installed; everything else takes im2col.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import parallel
+from ..kernels import direct_conv_kernels
+from .im2col import output_shape
+
+# C*KH*KW*O, the multiply-adds per output pixel, up to which the direct loops beat im2col + product
+# (benchmarks/bench_conv.py --direct): for LeNet-5's layers (150 and 2400) the forward and backward
+# ran 2-5x faster; ResNet's CIFAR stem (3x3, 3 -> 64: 1728) ...
+MAXIMUM_TAPS = 2400
+# Below this many multiply-adds (about 0.1 ms of one core) a convolution runs on the calling thread.
+MINIMUM_SPLIT_MULTIPLY_ADDS = 1 << 21
+
+
+def applies(x, weight_shape, stride, groups) -> bool:
+    out_channels, per_group, kh, kw = weight_shape
+    return (direct_conv_kernels.numba is not None and isinstance(x, np.ndarray)
+            and x.dtype in (np.float32, np.float64) and tuple(stride) == (1, 1) and groups == 1
+            and out_channels * per_group * kh * kw <= MAXIMUM_TAPS)
+
+
+class _Grid:
+    """Where the kernels find things on the flat padded planes of one image (see the kernels' docstring)."""
+
+    def __init__(self, input_shape, weight_shape, dilation, padding):
+        _, height, width, _ = input_shape
+        out_channels, channels, kh, kw = weight_shape
+        (dh, dw), (top, bottom, left, right) = dilation, padding
+        self.top, self.left = top, left
+        self.padded_w = width + left + right
+        offsets = np.array([i * dh * self.padded_w + j * dw for i in range(kh) for j in range(kw)], dtype=np.int64)
+        self.plane_length = (height + top + bottom) * self.padded_w + (kw - 1) * dw
+        # window (c, t) of the input planes; window (o, t) of dY for the dX gather
+        self.starts = (np.arange(channels)[:, None] * self.plane_length + offsets).reshape(-1)
+        self.front = int(offsets[-1])
+        grad_plane = self.front + self.plane_length
+        self.grad_starts = (np.arange(out_channels)[:, None] * grad_plane + self.front - offsets).reshape(-1)
+
+
+def _taps(weight):
+    """The weight (O, C, KH, KW) as (O, C*KH*KW), C-contiguous."""
+    return np.ascontiguousarray(weight.reshape(weight.shape[0], -1))
+
+
+def forward(x_nhwc, weight, bias, kernel, dilation, padding):
+    """Y (N, OH, OW, O), C-contiguous: the convolution of ``x_nhwc`` (N, H, W, C), plus ``bias``."""
+    n = x_nhwc.shape[0]
+    out_channels = weight.shape[0]
+    oh, ow = output_shape(x_nhwc.shape, kernel, (1, 1), dilation, padding)
+    out = np.empty((n, oh, ow, out_channels), dtype=x_nhwc.dtype)
+    grid = _Grid(x_nhwc.shape, weight.shape, dilation, padding)
+    taps = _taps(weight)
+    bias = np.zeros(out_channels, dtype=x_nhwc.dtype) if bias is None else bias
+
+    def chunk(start, stop):
+        direct_conv_kernels.forward_into(x_nhwc[start:stop], taps, grid.starts, bias, out[start:stop],
+                                         grid.top, grid.left, grid.padded_w, grid.plane_length)
+
+    parallel.run_chunks(chunk, n, _images_per_chunk(n, weight.shape, oh * ow))
+    return out
+
+
+def backward(x_nhwc, grad_nhwc, weight, kernel, dilation, padding, need_w, need_x):
+    """(dW (O, C, KH, KW) or None, dX (N, H, W, C) or None) for dY ``grad_nhwc`` (N, OH, OW, O)."""
+    n = x_nhwc.shape[0]
+    grid = _Grid(x_nhwc.shape, weight.shape, dilation, padding)
+    taps = _taps(weight)
+    out_channels, channels = weight.shape[:2]
+    taps_by_input = np.ascontiguousarray(weight.transpose(1, 0, 2, 3).reshape(channels, -1))
+    grad_x = np.empty(x_nhwc.shape, dtype=x_nhwc.dtype) if need_x else None
+    grad_nhwc = np.ascontiguousarray(grad_nhwc)
+    unused = np.empty((0, 0, 0, 0), dtype=x_nhwc.dtype)  # stands for dX when it is not wanted
+
+    def chunk(start, stop):
+        grad_taps = np.zeros(taps.shape, dtype=taps.dtype)  # this chunk's share of dW
+        direct_conv_kernels.backward_into(x_nhwc[start:stop], grad_nhwc[start:stop], taps, grid.starts,
+                                          taps_by_input, grid.grad_starts, grad_taps,
+                                          grad_x[start:stop] if need_x else unused,
+                                          grid.top, grid.left, grid.padded_w, grid.plane_length, grid.front,
+                                          need_w, need_x)
+        return grad_taps
+
+    per_chunk = _images_per_chunk(n, weight.shape, grad_nhwc.shape[1] * grad_nhwc.shape[2])
+    if need_w:
+        grad_weight = parallel.sum_of_chunks(chunk, n, per_chunk).reshape(weight.shape)
+    else:
+        parallel.run_chunks(chunk, n, per_chunk)
+        grad_weight = None
+    return grad_weight, grad_x
+
+
+def _images_per_chunk(n, weight_shape, output_pixels):
+    """All images in one chunk when the work is too small to pay for waking the other threads."""
+    multiply_adds = n * output_pixels * int(np.prod(weight_shape))
+    return n if multiply_adds < MINIMUM_SPLIT_MULTIPLY_ADDS else parallel.chunk_size(n, n)

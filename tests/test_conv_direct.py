@@ -1,0 +1,129 @@
+"""The CPU's direct convolution for stride-1 layers with few channels (``functional/conv_direct.py``).
+
+The fixture makes sure the direct path is the one that runs (and, in the ``chunks`` mode, that the
+images are split across 2 threads); every result is compared with torch, with finite differences,
+or with the im2col path.
+"""
+import numpy as np
+import pytest
+
+import minicnn
+import minicnn.functional as F
+from helpers import import_torch, parity_tolerance, rel_error, torch_parity_errors
+from minicnn import parallel
+from minicnn.functional import conv_direct
+from minicnn.kernels import direct_conv_kernels
+
+# (N, C_in, H, W, C_out, kernel (KH, KW), padding, dilation, bias)
+CONFIGS = {
+    "lenet_first_layer": (3, 1, 12, 12, 6, (5, 5), 2, 1, True),
+    "lenet_second_layer": (2, 6, 9, 9, 16, (5, 5), 0, 1, True),
+    "cifar_stem": (2, 3, 8, 8, 8, (3, 3), 1, 1, False),
+    "tails": (2, 3, 7, 6, 5, (3, 2), (1, 0), 1, True),  # 5 outputs, 18 windows: not multiples of 4
+    "dilated": (2, 2, 9, 8, 3, (3, 3), 2, 2, True),
+    "same_even_kernel": (1, 2, 6, 5, 3, (2, 4), "same", 1, True),
+    "one_image_one_output": (1, 2, 5, 7, 1, (3, 3), 0, 1, False),
+}
+
+
+@pytest.fixture(params=["one_chunk", "chunks"])
+def direct(device, monkeypatch, request):
+    """Every conv of the test takes the direct path (CPU, numba only); returns the calls it made."""
+    if device != "cpu":
+        pytest.skip("the direct path serves numpy arrays only")
+    if direct_conv_kernels.numba is None:
+        pytest.skip("the direct path needs numba")
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
+    if request.param == "chunks":
+        monkeypatch.setattr(conv_direct, "MINIMUM_SPLIT_MULTIPLY_ADDS", 0)
+    else:
+        monkeypatch.setattr(conv_direct, "MINIMUM_SPLIT_MULTIPLY_ADDS", float("inf"))
+    calls = {"forward": [], "backward": []}
+    for name in calls:
+        monkeypatch.setattr(conv_direct, name, _recording(getattr(conv_direct, name), calls[name]))
+    return calls
+
+
+def conv_call(config):
+    n, c, h, w, o, kernel, padding, dilation, bias = config
+
+    def call(module, x, weight, b=None):
+        return module.conv2d(x, weight, b, padding=padding, dilation=dilation)
+
+    rng = np.random.default_rng(5)
+    arrays = [rng.standard_normal((n, c, h, w)), rng.standard_normal((o, c) + kernel)]
+    if bias:
+        arrays.append(rng.standard_normal(o))
+    return arrays, call
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("config", CONFIGS.values(), ids=CONFIGS.keys())
+def test_direct_conv_matches_torch(direct, config, dtype):
+    torch = import_torch()
+    arrays, call = conv_call(config)
+    forward_error, grad_errors = torch_parity_errors(
+        lambda *t: call(F, *t), lambda *t: call(torch.nn.functional, *t), arrays, "cpu", dtype)
+    assert len(grad_errors) == len(arrays)
+    assert max([forward_error] + grad_errors) < parity_tolerance(dtype)
+    assert direct["forward"] and direct["backward"], "the direct path did not run"
+
+
+@pytest.mark.parametrize("config", [CONFIGS["tails"], CONFIGS["dilated"]], ids=["tails", "dilated"])
+def test_direct_conv_gradcheck(direct, config):
+    arrays, call = conv_call(config)
+    tensors = [minicnn.tensor(a, requires_grad=True) for a in arrays]
+    assert minicnn.gradcheck(lambda *t: call(F, *t), tensors)
+    assert direct["backward"]
+
+
+@pytest.mark.parametrize("config", CONFIGS.values(), ids=CONFIGS.keys())
+def test_direct_conv_matches_im2col(direct, monkeypatch, config):
+    """Without torch too: the direct path against the im2col one, forward and every gradient."""
+    arrays, call = conv_call(config)
+    results = []
+    for maximum in (conv_direct.MAXIMUM_TAPS, 0):  # direct, then im2col
+        monkeypatch.setattr(conv_direct, "MAXIMUM_TAPS", maximum)
+        tensors = [minicnn.tensor(a, requires_grad=True) for a in arrays]
+        out = call(F, *tensors)
+        out.backward(minicnn.tensor(np.cos(np.arange(out.numel())).reshape(out.shape)))
+        results.append([out.detach().numpy()] + [t.grad.numpy() for t in tensors])
+    assert len(direct["forward"]) == 1
+    for got, expected in zip(*results):
+        assert rel_error(got, expected) < 1e-12
+
+
+def test_first_layer_computes_no_input_gradient(direct, monkeypatch):
+    wanted = []
+    kernel = direct_conv_kernels.backward_into
+    monkeypatch.setattr(direct_conv_kernels, "backward_into",
+                        lambda *args: wanted.append(args[-1]) or kernel(*args))
+    arrays, call = conv_call(CONFIGS["lenet_first_layer"])
+    x = minicnn.tensor(arrays[0])
+    weight, bias = (minicnn.tensor(a, requires_grad=True) for a in arrays[1:])
+    call(F, x, weight, bias).sum().backward()
+    assert wanted and not any(wanted)  # need_x was False in every chunk
+    assert x.grad is None and weight.grad is not None and bias.grad is not None
+
+
+@pytest.mark.parametrize("shape, stride, groups, expected", [
+    ((6, 1, 5, 5), (1, 1), 1, True),
+    ((16, 6, 5, 5), (1, 1), 1, True),     # 2400 multiply-adds per output pixel: the limit
+    ((32, 16, 5, 5), (1, 1), 1, False),   # 12800: im2col's product is faster
+    ((6, 1, 5, 5), (2, 2), 1, False),     # strided
+    ((6, 1, 3, 3), (1, 1), 2, False),     # grouped
+])
+def test_direct_path_is_chosen_for_small_stride1_convolutions(shape, stride, groups, expected):
+    if direct_conv_kernels.numba is None:
+        pytest.skip("the direct path needs numba")
+    x = np.zeros((2, 8, 8, shape[1] * groups), dtype=np.float32)
+    assert conv_direct.applies(x, shape, stride, groups) is expected
+    assert conv_direct.applies(x.astype(np.int32), shape, stride, groups) is False
+
+
+def _recording(function, calls):
+    def wrapper(*args, **kwargs):
+        calls.append(args)
+        return function(*args, **kwargs)
+    return wrapper
