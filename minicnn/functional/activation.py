@@ -10,7 +10,9 @@ would corrupt any array an earlier Function saved for its backward (e.g. a conv 
 """
 from __future__ import annotations
 
-from .. import backend
+import numpy as np
+
+from .. import backend, parallel
 from ..autograd import Function, Tensor
 
 __all__ = ["relu", "relu6", "leaky_relu", "hardtanh", "sigmoid", "tanh"]
@@ -26,14 +28,37 @@ def _check_float(input: Tensor, name: str) -> None:
 class ReLU(Function):
     def forward(self, x):
         xp = backend.get_array_module(x)
-        if self.needs_input_grad[0]:
-            self.save_for_backward(x > 0)  # a bool mask is all backward needs (1/4 of a float32 copy)
-        return xp.maximum(x, 0)
+        keep_mask = self.needs_input_grad[0]  # a bool mask is all backward needs (1/4 of a float32 copy)
+        if xp is not np or x.ndim == 0:
+            if keep_mask:
+                self.save_for_backward(x > 0)
+            return xp.maximum(x, 0)
+        # on the CPU, large arrays in chunks on every thread (empty_like keeps x's memory layout)
+        out = np.empty_like(x)
+        positive = np.empty_like(x, dtype=np.bool_) if keep_mask else None
+
+        def chunk(start, stop):
+            np.maximum(x[start:stop], 0, out=out[start:stop])
+            if keep_mask:
+                np.greater(x[start:stop], 0, out=positive[start:stop])
+
+        parallel.over_leading_axis(chunk, len(x), x.size)
+        if keep_mask:
+            self.save_for_backward(positive)
+        return out
 
     def backward(self, grad):
         # relu'(x) = 1 where x > 0, else 0 (0 at x = 0, as torch)
         (positive,) = self.saved
-        return grad * positive
+        if backend.get_array_module(grad) is not np or grad.ndim == 0:
+            return grad * positive
+        out = np.empty_like(grad)
+
+        def chunk(start, stop):
+            np.multiply(grad[start:stop], positive[start:stop], out=out[start:stop])
+
+        parallel.over_leading_axis(chunk, len(grad), grad.size)
+        return out
 
 
 class HardTanh(Function):

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import parallel
+
 try:
     import numba
 except ImportError:  # numba is optional: without it the array code runs
@@ -28,11 +30,12 @@ def usable(array) -> bool:
 
 
 if numba is not None:
-    # Single-threaded on purpose: one core already runs these passes at memory speed, and a parallel
-    # region stalls whenever the other core is busy (measured: 0.4 ms on one thread, 15-20 ms on two
-    # when another process holds a core).
+    # nogil, and run by the wrappers below in chunks of rows (or of images) on Python threads
+    # (``minicnn.parallel``), the same threads as the convolutions. numba's own parallel regions were
+    # not used: one stalled whenever the other core was busy (0.4 ms on one thread, 15-20 ms on two
+    # when another process held a core), where a chunked pass lets the free thread take more chunks.
 
-    @numba.njit(cache=True, fastmath=_FASTMATH)
+    @numba.njit(cache=True, fastmath=_FASTMATH, nogil=True)
     def _stats_rows(x, shift):
         # per channel: sum(x - shift) and sum((x - shift)^2), channels innermost
         rows, channels = x.shape
@@ -45,7 +48,7 @@ if numba is not None:
                 squares[c] += d * d
         return total, squares
 
-    @numba.njit(cache=True, fastmath=_FASTMATH)
+    @numba.njit(cache=True, fastmath=_FASTMATH, nogil=True)
     def _stats_planes(x, shift):
         batch, channels, length = x.shape
         total = np.zeros(channels)
@@ -63,7 +66,7 @@ if numba is not None:
             squares[c] = plane_squares
         return total, squares
 
-    @numba.njit(cache=True, fastmath=_FASTMATH)
+    @numba.njit(cache=True, fastmath=_FASTMATH, nogil=True)
     def _grad_sums_rows(grad, x, mean):
         # per channel: sum(dy) and sum(dy * (x - mean))
         rows, channels = x.shape
@@ -76,7 +79,7 @@ if numba is not None:
                 sum_dy_centered[c] += dy * (x[m, c] - mean[c])
         return sum_dy, sum_dy_centered
 
-    @numba.njit(cache=True, fastmath=_FASTMATH)
+    @numba.njit(cache=True, fastmath=_FASTMATH, nogil=True)
     def _grad_sums_planes(grad, x, mean):
         batch, channels, length = x.shape
         sum_dy = np.zeros(channels)
@@ -94,7 +97,7 @@ if numba is not None:
             sum_dy_centered[c] = weighted
         return sum_dy, sum_dy_centered
 
-    @numba.njit(cache=True)
+    @numba.njit(cache=True, nogil=True)
     def _affine_rows(x, dy, mean, x_scale, dy_scale, offset, out):
         # out = (x - mean) * x_scale + dy * dy_scale + offset, per channel
         rows, channels = x.shape
@@ -102,7 +105,7 @@ if numba is not None:
             for c in range(channels):
                 out[m, c] = (x[m, c] - mean[c]) * x_scale[c] + dy[m, c] * dy_scale[c] + offset[c]
 
-    @numba.njit(cache=True)
+    @numba.njit(cache=True, nogil=True)
     def _affine_planes(x, dy, mean, x_scale, dy_scale, offset, out):
         batch, channels, length = x.shape
         for n in range(batch):
@@ -111,14 +114,14 @@ if numba is not None:
                 for i in range(length):
                     out[n, c, i] = (x[n, c, i] - m) * xs + dy[n, c, i] * ds + o
 
-    @numba.njit(cache=True)
+    @numba.njit(cache=True, nogil=True)
     def _shifted_rows(x, mean, scale, beta, out):
         rows, channels = x.shape
         for m in range(rows):
             for c in range(channels):
                 out[m, c] = (x[m, c] - mean[c]) * scale[c] + beta[c]
 
-    @numba.njit(cache=True)
+    @numba.njit(cache=True, nogil=True)
     def _shifted_planes(x, mean, scale, beta, out):
         batch, channels, length = x.shape
         for n in range(batch):
@@ -132,13 +135,29 @@ def _first_values(x, layout: str):
     return (x[0] if layout == "rows" else x[0, :, 0]).astype(np.float64)
 
 
+def _sums(kernel, arrays, vector):
+    """Per-channel sums of ``kernel`` over chunks of the leading axis, added up: (2, C) float64."""
+    def chunk(start, stop):
+        return np.stack(kernel(*(array[start:stop] for array in arrays), vector))
+
+    return parallel.sum_over_leading_axis(chunk, len(arrays[0]), arrays[0].size)
+
+
+def _elementwise(kernel, arrays, vectors, like):
+    """A new array shaped and laid out like ``like``, filled by ``kernel`` chunk by chunk."""
+    out = np.empty_like(like)
+
+    def chunk(start, stop):
+        kernel(*(array[start:stop] for array in arrays), *vectors, out[start:stop])
+
+    parallel.over_leading_axis(chunk, len(like), like.size)
+    return out
+
+
 def channel_mean_var(x, layout: str):
     """Per-channel mean and biased variance, in x's dtype (twin of ``norm.channel_mean_var``)."""
     shift = _first_values(x, layout)
-    if layout == "rows":
-        total, squares = _stats_rows(x, shift)
-    else:
-        total, squares = _stats_planes(x, shift)
+    total, squares = _sums(_stats_rows if layout == "rows" else _stats_planes, (x,), shift)
     count = x.size // x.shape[1]
     shifted_mean = total / count
     var = np.maximum(squares / count - shifted_mean * shifted_mean, 0.0)
@@ -147,31 +166,18 @@ def channel_mean_var(x, layout: str):
 
 def normalize(x, layout: str, mean, scale, beta):
     """(x - mean) * scale + beta per channel (twin of ``norm.normalize``)."""
-    out = np.empty_like(x)
     vectors = [np.ascontiguousarray(v, dtype=x.dtype) for v in (mean, scale, beta)]
-    if layout == "rows":
-        _shifted_rows(x, *vectors, out)
-    else:
-        _shifted_planes(x, *vectors, out)
-    return out
+    return _elementwise(_shifted_rows if layout == "rows" else _shifted_planes, (x,), vectors, x)
 
 
 def grad_sums(grad, x, layout: str, mean):
     """Per channel sum(dy) and sum(dy * (x - mean)) (twin of ``norm.grad_sums``)."""
     mean64 = mean.astype(np.float64)
-    if layout == "rows":
-        sum_dy, sum_dy_centered = _grad_sums_rows(grad, x, mean64)
-    else:
-        sum_dy, sum_dy_centered = _grad_sums_planes(grad, x, mean64)
+    sum_dy, sum_dy_centered = _sums(_grad_sums_rows if layout == "rows" else _grad_sums_planes, (grad, x), mean64)
     return sum_dy.astype(x.dtype), sum_dy_centered.astype(x.dtype)
 
 
 def input_grad(grad, x, layout: str, mean, dy_scale, x_scale, offset):
     """dx = dy * dy_scale - (x - mean) * x_scale - offset per channel (twin of ``norm.input_grad``)."""
-    out = np.empty_like(x)
     vectors = [np.ascontiguousarray(v, dtype=x.dtype) for v in (mean, -x_scale, dy_scale, -offset)]
-    if layout == "rows":
-        _affine_rows(x, grad, *vectors, out)
-    else:
-        _affine_planes(x, grad, *vectors, out)
-    return out
+    return _elementwise(_affine_rows if layout == "rows" else _affine_planes, (x, grad), vectors, x)

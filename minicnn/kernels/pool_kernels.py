@@ -173,8 +173,7 @@ def _on_chunks_of_samples(kernel, arrays, args):
     def chunk(start, stop):
         kernel(*(array[start:stop] for array in arrays), *args)
 
-    batch = len(arrays[0])
-    parallel.run_chunks(chunk, batch, parallel.chunk_size(batch, batch))
+    parallel.over_leading_axis(chunk, len(arrays[0]), arrays[0].size)
 
 
 def max_over_windows(x, out, winner, geometry) -> None:
