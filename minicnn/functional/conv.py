@@ -28,7 +28,9 @@ im2col at all: the NHWC input already is ``cols``.
 
 On the CPU, convolutions above a small size take ``conv_split.py`` instead: the same math in chunks
 of images, each chunk's ``cols`` small enough to stay in cache, on every core; 3x3 stride-1 ones there
-run by Winograd's algorithm (``winograd.py``). The whole-batch code below serves GPUs and small layers.
+run by Winograd's algorithm (``winograd.py``). Stride-1 layers with few channels (LeNet's, a CIFAR
+ResNet's stem), whose im2col product is mostly data movement, run without im2col (``conv_direct.py``).
+The whole-batch code below serves GPUs and the remaining small layers.
 """
 from __future__ import annotations
 
@@ -52,10 +54,11 @@ __all__ = ["conv2d", "im2col", "col2im"]
 class Conv2d(Function):
     """y = conv2d(x, w) + b on raw arrays; ``padding`` is (top, bottom, left, right), the rest pairs.
 
-    Three ways to compute it: depthwise convolutions loop over kernel positions (``depthwise.py``);
-    on the CPU, a large enough convolution runs in chunks of images on every core, 3x3 stride-1
-    ones by Winograd's algorithm (``conv_split.py``, ``winograd.py``); everything else, and every
-    convolution on a GPU, is the whole-batch im2col product below.
+    Four ways to compute it: depthwise convolutions loop over kernel positions (``depthwise.py``);
+    on the CPU, stride-1 convolutions with few channels run directly on the padded input planes
+    (``conv_direct.py``), and a large enough convolution runs in chunks of images on every core,
+    3x3 stride-1 ones by Winograd's algorithm (``conv_split.py``, ``winograd.py``); everything else,
+    and every convolution on a GPU, is the whole-batch im2col product below.
     """
 
     def forward(self, x, weight, bias, stride, padding, dilation, groups):
