@@ -1,7 +1,7 @@
 """Elementwise passes split across threads (ReLU, residual additions, batch norm, max pooling).
 
 They split only above ``parallel.MINIMUM_SPLIT_ELEMENTS``; the fixture lowers it to 0 and asks for 2
-threads, so small inputs (fast to check) run in several chunks. Each result is compared with the
+threads, so small inputs (fast to check) run in two shares. Each result is compared with the
 same computation done in one piece on one thread, and with torch where it has the op.
 """
 import numpy as np
@@ -16,28 +16,28 @@ from minicnn.kernels import pool_kernels
 
 @pytest.fixture(params=["split", "one_piece"])
 def chunks(device, monkeypatch, request):
-    """Records the chunks every split pass ran; 'one_piece' keeps the threshold out of reach."""
+    """Records the passes split across the threads; 'one_piece' keeps the threshold out of reach."""
     if device != "cpu":
         pytest.skip("the split passes serve numpy arrays only")
     monkeypatch.setattr(parallel, "workers", lambda: 2)
     monkeypatch.setattr(parallel, "MINIMUM_SPLIT_ELEMENTS", 0 if request.param == "split" else 10**12)
     seen = []
-    run_chunks = parallel.run_chunks
+    per_thread = parallel.per_thread
 
-    def recording(task, count, per_chunk):
-        seen.append((count, per_chunk))
-        return run_chunks(task, count, per_chunk)
+    def recording(task, count):
+        seen.append(count)
+        return per_thread(task, count)
 
-    monkeypatch.setattr(parallel, "run_chunks", recording)
+    monkeypatch.setattr(parallel, "per_thread", recording)
     return request.param, seen
 
 
 def _split_happened(chunks):
     mode, seen = chunks
     if mode == "split":
-        assert any(per_chunk < count for count, per_chunk in seen), "no pass was split"
+        assert any(count >= 2 for count in seen), "no pass was split"
     else:
-        assert all(per_chunk >= count for count, per_chunk in seen)
+        assert not seen
 
 
 def _channels_last(array):
@@ -116,3 +116,24 @@ def test_max_pool_matches_torch(chunks, monkeypatch):
     forward_error, (grad_error,) = torch_parity_errors(pool(F), pool(torch.nn.functional), [x], "cpu")
     assert forward_error == 0.0 and grad_error < 1e-12
     _split_happened(chunks)
+
+
+@pytest.mark.parametrize("workers, count", [(1, 5), (2, 5), (2, 1), (3, 7), (2, 0)])
+def test_per_thread_gives_each_thread_one_contiguous_share(monkeypatch, workers, count):
+    import threading
+
+    monkeypatch.setattr(parallel, "workers", lambda: workers)
+    caller = threading.get_ident()
+    seen = []
+
+    def task(start, stop):
+        seen.append((start, stop, threading.get_ident()))
+        return np.arange(start, stop)
+
+    results = parallel.per_thread(task, count)
+    covered = sorted(i for start, stop, _ in seen for i in range(start, stop))
+    assert covered == list(range(count))
+    assert len(seen) == max(1, min(workers, count))
+    assert np.concatenate(results).tolist() == list(range(count))  # in share order
+    first = min(seen)
+    assert first[0] == 0 and first[2] == caller  # the calling thread works the first share

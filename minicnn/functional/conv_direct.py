@@ -5,7 +5,7 @@ With few channels the im2col product is a poor matrix product: LeNet's first lay
 than into arithmetic (0.33 ms to build it, 0.6 ms for the product). Here each output channel is
 instead accumulated directly from shifted windows of the zero-padded input plane, one image at a
 time, the image's planes staying in the core's cache; the loops and their backward are written out
-in ``kernels/direct_conv_kernels.py``. The images are split in chunks across the threads.
+in ``kernels/direct_conv_kernels.py``. Each thread takes its share of the images.
 
 It serves ungrouped, stride-1 convolutions whose kernel has few multiply-adds per output pixel
 (``MAXIMUM_TAPS``) on host float arrays when numba is installed; everything else takes im2col.
@@ -75,7 +75,7 @@ def forward(x_nhwc, weight, bias, kernel, dilation, padding):
         direct_conv_kernels.forward_into(x_nhwc[start:stop], taps, grid.starts, bias, out[start:stop],
                                          grid.top, grid.left, grid.padded_w, grid.plane_length)
 
-    parallel.run_chunks(chunk, n, _images_per_chunk(n, weight.shape, oh * ow))
+    _on_threads(chunk, n, weight.shape, oh * ow)
     return out
 
 
@@ -99,16 +99,22 @@ def backward(x_nhwc, grad_nhwc, weight, kernel, dilation, padding, need_w, need_
                                           need_w, need_x)
         return grad_taps
 
-    per_chunk = _images_per_chunk(n, weight.shape, grad_nhwc.shape[1] * grad_nhwc.shape[2])
+    shares = _on_threads(chunk, n, weight.shape, grad_nhwc.shape[1] * grad_nhwc.shape[2])
+    grad_weight = None
     if need_w:
-        grad_weight = parallel.sum_of_chunks(chunk, n, per_chunk).reshape(weight.shape)
-    else:
-        parallel.run_chunks(chunk, n, per_chunk)
-        grad_weight = None
+        grad_weight = shares[0]
+        for share in shares[1:]:
+            grad_weight += share
+        grad_weight = grad_weight.reshape(weight.shape)
     return grad_weight, grad_x
 
 
-def _images_per_chunk(n, weight_shape, output_pixels):
-    """All images in one chunk when the work is too small to pay for waking the other threads."""
+def _on_threads(chunk, n, weight_shape, output_pixels):
+    """chunk(start, stop) once per thread on its share of the images (``parallel.per_thread``: the same
+    images on the same core as in the passes before and after), or once over all of them when the
+    work is too small to pay for waking the other threads. Returns what the calls returned."""
     multiply_adds = n * output_pixels * int(np.prod(weight_shape))
-    return n if multiply_adds < MINIMUM_SPLIT_MULTIPLY_ADDS else parallel.chunk_size(n, n)
+    if multiply_adds < MINIMUM_SPLIT_MULTIPLY_ADDS:
+        with parallel.single_threaded_blas():
+            return [chunk(0, n)]
+    return parallel.per_thread(chunk, n)

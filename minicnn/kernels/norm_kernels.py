@@ -30,10 +30,10 @@ def usable(array) -> bool:
 
 
 if numba is not None:
-    # nogil, and run by the wrappers below in chunks of rows (or of images) on Python threads
-    # (``minicnn.parallel``), the same threads as the convolutions. numba's own parallel regions were
-    # not used: one stalled whenever the other core was busy (0.4 ms on one thread, 15-20 ms on two
-    # when another process held a core), where a chunked pass lets the free thread take more chunks.
+    # nogil, and run by the wrappers below in shares of rows (or of images), one per Python thread
+    # (``minicnn.parallel``), the threads the convolutions use. numba's own parallel loops are not
+    # used: their OpenMP threads keep spinning for a while after each loop, on the cores the next
+    # operation needs.
 
     @numba.njit(cache=True, fastmath=_FASTMATH, nogil=True)
     def _stats_rows(x, shift):
@@ -136,7 +136,7 @@ def _first_values(x, layout: str):
 
 
 def _sums(kernel, arrays, vector):
-    """Per-channel sums of ``kernel`` over chunks of the leading axis, added up: (2, C) float64."""
+    """Per-channel sums of ``kernel`` over shares of the leading axis, added up: (2, C) float64."""
     def chunk(start, stop):
         return np.stack(kernel(*(array[start:stop] for array in arrays), vector))
 
@@ -144,7 +144,7 @@ def _sums(kernel, arrays, vector):
 
 
 def _elementwise(kernel, arrays, vectors, like):
-    """A new array shaped and laid out like ``like``, filled by ``kernel`` chunk by chunk."""
+    """A new array shaped and laid out like ``like``, filled by ``kernel`` share by share."""
     out = np.empty_like(like)
 
     def chunk(start, stop):

@@ -169,7 +169,7 @@ def _to_nhwc(array):
 
 
 def _on_chunks_of_samples(kernel, arrays, args):
-    """kernel(*(a[start:stop] for a in arrays), *args) over chunks of samples, on every thread."""
+    """kernel(*(a[start:stop] for a in arrays), *args) over shares of the samples, one per thread."""
     def chunk(start, stop):
         kernel(*(array[start:stop] for array in arrays), *args)
 
