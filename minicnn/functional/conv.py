@@ -42,7 +42,7 @@ from . import conv_direct, conv_split
 from .depthwise import depthwise_forward, depthwise_input_grad, depthwise_weight_grad
 from .im2col import col2im, im2col, im2col_transposed, is_pointwise, output_shape
 from .scratch import scratch
-from .weight_layout import group_rows, ungroup, weight_from_matrix, weight_matrix
+from .weight_layout import group_rows, ungroup, weight_from_rows, weight_matrix
 
 __all__ = ["conv2d", "im2col", "col2im"]
 
@@ -121,13 +121,13 @@ class Conv2d(Function):
             if need_w and self._few_channels():  # dW = cols^T . dY, from cols built transposed
                 cols_t = im2col_transposed(x_nhwc, kernel, stride, dilation, padding,
                                            out=self._cols_buffer(xp, grad_nhwc.shape[1:3], transposed=True))
-                grad_weight = weight_from_matrix(backend.matmul(cols_t, grad_rows[0])[None], weight.shape)
+                grad_weight = weight_from_rows(backend.matmul(grad_rows[0].T, cols_t.T)[None], weight.shape)
                 del cols_t
             elif need_w:
                 cols = im2col(x_nhwc, kernel, stride, dilation, padding, groups,  # rebuilt, not saved
                               out=self._cols_buffer(xp, grad_nhwc.shape[1:3]))
-                # dW = cols^T . dY, per group
-                grad_weight = weight_from_matrix(backend.matmul(cols.transpose(0, 2, 1), grad_rows), weight.shape)
+                # dW = cols^T . dY, per group, made transposed: dW^T = dY^T . cols
+                grad_weight = weight_from_rows(backend.matmul(grad_rows.transpose(0, 2, 1), cols), weight.shape)
                 del cols
             if need_x:
                 # d(cols) = dY . W^T, then every row of d(cols) is added back onto its receptive field

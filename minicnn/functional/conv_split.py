@@ -32,11 +32,12 @@ from .. import parallel
 from . import winograd
 from .im2col import col2im, im2col, is_pointwise
 from .scratch import scratch
-from .weight_layout import group_rows, ungroup, weight_from_matrix, weight_matrix
+from .weight_layout import group_rows, ungroup, weight_from_rows, weight_matrix
 
-# Chunks hold about this many bytes of cols: with the product's output they fit a core's cache.
-# 1-8 MB measured alike on ResNet-18's 64-channel layers; the 512-channel ones preferred 4-8 MB.
-CHUNK_BYTES = 4 << 20
+# Chunks hold about this many bytes of cols. 1-8 MB measured alike on ResNet-18's 64-channel layers
+# and the 512-channel ones preferred 4-8 MB; once the elementwise passes ran on both cores too, its
+# stride-2 layers ran forward+backward 4-12% faster with 8 MB than with 4 (fewer, larger products).
+CHUNK_BYTES = 8 << 20
 # Chunks with fewer rows than this give thin products: the whole batch is then done at once.
 MINIMUM_CHUNK_ROWS = 256
 # Below this many flops (2*M*K*N of the whole batch) the threads cost more than they save.
@@ -91,13 +92,13 @@ def split_backward(x_nhwc, grad_nhwc, weight, kernel, stride, dilation, padding,
     pointwise = _pointwise(geometry)  # cols is the input, d(cols) is dX
 
     def gradients(start, stop, product):
-        """This chunk's cols_c^T . dY_c (None unless need_w); dX_c written into grad_x."""
+        """This chunk's share of dW^T, dY_c^T . cols_c (None unless need_w); dX_c written into grad_x."""
         buffer = _cols_buffer(x_nhwc, (stop - start) * image_rows, matrix, geometry)
         grad_rows = group_rows(grad_nhwc[start:stop].reshape(-1, grad_nhwc.shape[3]), groups)
         share = None
         if need_w:
             cols = im2col(x_nhwc[start:stop], *geometry, out=buffer)
-            share = product(cols.transpose(0, 2, 1), grad_rows)
+            share = product(grad_rows.transpose(0, 2, 1), cols)
         if need_x:
             # cols is dead once its share of dW is made: d(cols) takes over the same buffer
             grad_cols = product(grad_rows, matrix.transpose(0, 2, 1),
@@ -113,7 +114,7 @@ def split_backward(x_nhwc, grad_nhwc, weight, kernel, stride, dilation, padding,
         grad_matrix = chunks(lambda start, stop: gradients(start, stop, np.matmul), len(x_nhwc), per_chunk)
     else:  # the whole batch, its products split across the threads
         grad_matrix = gradients(0, len(x_nhwc), parallel.matmul)
-    grad_weight = weight_from_matrix(grad_matrix, weight.shape) if need_w else None
+    grad_weight = weight_from_rows(grad_matrix, weight.shape) if need_w else None
     return grad_weight, grad_x
 
 

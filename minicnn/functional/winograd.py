@@ -162,8 +162,9 @@ def _padded_input(x):
 # chunk that fits the cache would hold too few tiles for the products to run well in BLAS: the
 # calling thread transforms the whole batch and the threads split the 16 products between them.
 
-# Tile arrays (V and M) of a chunk fit in about this many bytes.
-CHUNK_BYTES = 4 << 20
+# Tile arrays (V and M) of a chunk fit in about this many bytes. 8 MB ran ResNet-18's 64- and
+# 128-channel layers forward+backward 5% and 9% faster than 4 MB (4 and 8 images per chunk at batch 32).
+CHUNK_BYTES = 8 << 20
 # Chunks with fewer tiles than this give thin products; the batch is then split by position.
 MINIMUM_CHUNK_TILES = 256
 
