@@ -19,7 +19,7 @@ from ..kernels import direct_conv_kernels
 from .im2col import output_shape
 
 # C*KH*KW*O, the multiply-adds per output pixel, up to which the direct loops beat im2col and its
-# product. Measured on 2 threads, direct against im2col, forward / forward+backward (with dX) in ms:
+# product. Measured on 2 threads, direct against im2col, forward / backward with dX and dW, in ms:
 #   LeNet-5 1->6 5x5 (150), batch 64:        0.40 / 0.71 against 1.27 / 11.1
 #   LeNet-5 6->16 5x5 (2400), batch 64:      0.53 / 1.15 against 0.84 / 2.00
 #   CIFAR stem 3->64 3x3 (1728), batch 32:   1.42 / 3.19 against 2.16 / 6.62
