@@ -94,11 +94,42 @@ def test_direct_conv_matches_im2col(direct, monkeypatch, config):
         assert rel_error(got, expected) < 1e-12
 
 
+def _in_layout(array, channels_last):
+    return np.ascontiguousarray(array.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2) if channels_last else array
+
+
+@pytest.mark.parametrize("out_channels", [5, 8])
+@pytest.mark.parametrize("grad_layout", ["nchw", "channels_last"])
+@pytest.mark.parametrize("x_layout", ["nchw", "channels_last"])
+def test_direct_conv_reads_and_writes_either_layout(direct, x_layout, grad_layout, out_channels):
+    """Inputs and upstream gradients come NCHW or channels-last; the output is channels-last (as
+    every convolution path returns it), and dX comes back in the input's layout."""
+    torch = import_torch()
+    rng = np.random.default_rng(9)
+    x = _in_layout(rng.standard_normal((3, 4, 7, 6)), x_layout == "channels_last")
+    weight, bias = rng.standard_normal((out_channels, 4, 3, 3)), rng.standard_normal(out_channels)
+    tensors = [minicnn.tensor(a, requires_grad=True) for a in (x, weight, bias)]
+    assert conv_direct.channels_last(tensors[0].data) == (x_layout == "channels_last")
+    out = F.conv2d(*tensors, padding=1)
+    assert conv_direct.channels_last(out.data)
+    upstream = _in_layout(rng.standard_normal(out.shape), grad_layout == "channels_last")
+    out.backward(minicnn.tensor(upstream))
+    assert conv_direct.channels_last(tensors[0].grad.data) == (x_layout == "channels_last")
+
+    theirs = [torch.tensor(np.ascontiguousarray(a), requires_grad=True) for a in (x, weight, bias)]
+    expected = torch.nn.functional.conv2d(*theirs, padding=1)
+    expected.backward(torch.tensor(np.ascontiguousarray(upstream)))
+    assert rel_error(out.detach().numpy(), expected.detach().numpy()) < 1e-12
+    for ours, reference in zip(tensors, theirs):
+        assert rel_error(ours.grad.numpy(), reference.grad.numpy()) < 1e-12
+    assert direct["forward"] and direct["backward"]
+
+
 def test_first_layer_computes_no_input_gradient(direct, monkeypatch):
     wanted = []
     kernel = direct_conv_kernels.backward_into
     monkeypatch.setattr(direct_conv_kernels, "backward_into",
-                        lambda *args: wanted.append(args[-1]) or kernel(*args))
+                        lambda *args: wanted.append(args[-3]) or kernel(*args))  # need_x
     arrays, call = conv_call(CONFIGS["lenet_first_layer"])
     x = minicnn.tensor(arrays[0])
     weight, bias = (minicnn.tensor(a, requires_grad=True) for a in arrays[1:])

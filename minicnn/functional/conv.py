@@ -65,16 +65,19 @@ class Conv2d(Function):
         xp = backend.get_array_module(x)
         n, in_channels = x.shape[:2]
         out_channels, _, kh, kw = weight.shape
+        self.weight, self.has_bias = weight, bias is not None
+        self.geometry = ((kh, kw), stride, dilation, padding, groups)
+        self.direct = conv_direct.applies(x, weight.shape, stride, groups)
+        if self.direct:  # reads x in whatever layout it has, and adds the bias itself
+            self.x = x
+            return conv_direct.forward(x, weight, bias, (kh, kw), dilation, padding)
         # NHWC memory; free when x is the NCHW view a previous conv returned.
         x_nhwc = xp.ascontiguousarray(x.transpose(0, 2, 3, 1))
-        self.x_nhwc, self.weight, self.has_bias = x_nhwc, weight, bias is not None
-        self.geometry = ((kh, kw), stride, dilation, padding, groups)
+        self.x_nhwc = x_nhwc
         oh, ow = output_shape(x_nhwc.shape, (kh, kw), stride, dilation, padding)
 
         if _is_depthwise(in_channels, groups):
             out = depthwise_forward(x_nhwc, weight, stride, dilation, padding)  # (N, OH, OW, O)
-        elif self._direct():  # adds the bias itself
-            return conv_direct.forward(x_nhwc, weight, bias, (kh, kw), dilation, padding).transpose(0, 3, 1, 2)
         elif self._split(x_nhwc, weight, oh * ow):
             # the Winograd-transformed weight (16/9 of the weight's size) is kept for backward
             out, self.split_saved = conv_split.split_forward(x_nhwc, weight, (n, oh, ow, out_channels),
@@ -96,6 +99,11 @@ class Conv2d(Function):
         xp = backend.get_array_module(grad_output)
         need_x, need_w, need_b = self.needs_input_grad[:3]
         kernel, stride, dilation, padding, groups = self.geometry
+        if self.direct:
+            grad_weight, grad_x = conv_direct.backward(self.x, grad_output, self.weight, kernel, dilation, padding,
+                                                       need_w, need_x)
+            grad_bias = _bias_grad(grad_output) if need_b and self.has_bias else None
+            return grad_x, grad_weight, grad_bias
         x_nhwc, weight = self.x_nhwc, self.weight
         out_channels = grad_output.shape[1]
         # dY as NHWC; a free view when it came from a channels-last op, else one copy.
@@ -109,9 +117,6 @@ class Conv2d(Function):
                 grad_weight = depthwise_weight_grad(x_nhwc, grad_nhwc, weight.shape, stride, dilation, padding)
             if need_x:
                 grad_x = depthwise_input_grad(grad_nhwc, weight, x_nhwc.shape, stride, dilation, padding)
-        elif self._direct():
-            grad_weight, grad_x = conv_direct.backward(x_nhwc, grad_nhwc, weight, kernel, dilation, padding,
-                                                       need_w, need_x)
         elif self._split(x_nhwc, weight, grad_nhwc.shape[1] * grad_nhwc.shape[2]):
             grad_weight, grad_x = conv_split.split_backward(x_nhwc, grad_nhwc, weight, *self.geometry,
                                                             need_w, need_x, getattr(self, "split_saved", None))
@@ -143,10 +148,6 @@ class Conv2d(Function):
         kernel, stride, _, padding, groups = self.geometry
         return is_pointwise(kernel, stride, padding, groups)  # then cols is x_nhwc, d(cols) is dX
 
-    def _direct(self):
-        _, stride, _, _, groups = self.geometry
-        return conv_direct.applies(self.x_nhwc, self.weight.shape, stride, groups)
-
     def _split(self, x_nhwc, weight, output_pixels):
         return conv_split.worth_splitting(x_nhwc, weight.shape, x_nhwc.shape[0] * output_pixels)
 
@@ -166,6 +167,13 @@ class Conv2d(Function):
         if transposed:
             shape = (shape[2], shape[1])
         return scratch(xp, shape, self.x_nhwc.dtype)
+
+
+def _bias_grad(grad):
+    """db[o] = sum over n, oh, ow of dY[n, o, oh, ow], for dY in either memory layout."""
+    if grad.strides[1] < grad.strides[3]:  # channels-last: the rows of an (N*OH*OW, O) matrix
+        return backend.column_sums(grad.transpose(0, 2, 3, 1).reshape(-1, grad.shape[1]))
+    return grad.sum(axis=(0, 2, 3))
 
 
 def _is_depthwise(in_channels, groups):

@@ -20,8 +20,9 @@ at offsets M - off[t]; written as a gather, every output entry is written by one
 
 All three are two loops (``_correlate``, ``_window_dots``) over the windows of one flat array that
 holds every channel's plane end to end: window s = (c, t) starts at c*plane_length + off[t].
-Images are C-contiguous NHWC; each call handles the images it is given, one after the other, so
-the caller runs chunks of images on several threads (``nogil``).
+Images are indexed like NCHW, in either memory layout (NCHW, or channels-last as the other
+convolutions leave them); each call handles the images it is given, one after the other, so the
+caller runs shares of the images on several threads (``nogil``).
 """
 from __future__ import annotations
 
@@ -183,55 +184,108 @@ def _window_dots(grads, source, starts, totals):
 
 
 @_jit
-def _to_planes(image, planes, top, left, padded_w):
-    """planes[c, (y + top)*Wp + x + left] = image[y, x, c]; every other entry 0."""
-    height, width, channels = image.shape
+def _to_planes(image, planes, top, left, padded_w, channels_last):
+    """planes[c, (y + top)*Wp + x + left] = image[c, y, x]; every other entry 0. ``image`` (C, H, W)
+    is indexed like NCHW whatever its memory; ``channels_last`` picks the loop order that reads it
+    in memory order."""
+    channels, height, width = image.shape
     planes[:] = 0.0
-    for y in range(height):
-        row = (y + top) * padded_w + left
-        for x in range(width):
-            for c in range(channels):
-                planes[c, row + x] = image[y, x, c]
+    if channels_last:
+        for y in range(height):
+            row = (y + top) * padded_w + left
+            for x in range(width):
+                for c in range(channels):
+                    planes[c, row + x] = image[c, y, x]
+    else:
+        for c in range(channels):
+            for y in range(height):
+                row = (y + top) * padded_w + left
+                source = image[c, y]
+                target = planes[c, row:row + width]
+                for x in range(width):
+                    target[x] = source[x]
 
 
 @_jit
-def forward_into(x, taps, starts, bias, out, top, left, padded_w, plane_length):
-    """out[n, oh, ow, o] = bias[o] + the stride-1 convolution of x (N, H, W, C), C-contiguous.
+def _from_grid(grid, image, padded_w, first, channels_last):
+    """image[c, y, x] = grid[c, first + y*Wp + x]: the inverse walk, for (C, H, W) outputs indexed
+    like NCHW whatever their memory."""
+    channels, height, width = image.shape
+    if channels_last:
+        for y in range(height):
+            row = first + y * padded_w
+            for x in range(width):
+                for c in range(channels):
+                    image[c, y, x] = grid[c, row + x]
+    else:
+        for c in range(channels):
+            for y in range(height):
+                row = first + y * padded_w
+                source = grid[c, row:row + width]
+                target = image[c, y]
+                for x in range(width):
+                    target[x] = source[x]
 
-    taps: the weight as (O, C*KH*KW); starts[c*KH*KW + t] = c*plane_length + offset of kernel
-    position t: where each (channel, kernel position) window starts in the image's flat planes.
-    plane_length: entries per padded plane (padded rows * Wp + the zeros after them).
+
+@_jit
+def _to_grid(image, grid, padded_w, first, channels_last):
+    """grid[c, first + y*Wp + x] = image[c, y, x], the entries between rows left as they are."""
+    channels, height, width = image.shape
+    if channels_last:
+        for y in range(height):
+            row = first + y * padded_w
+            for x in range(width):
+                for c in range(channels):
+                    grid[c, row + x] = image[c, y, x]
+    else:
+        for c in range(channels):
+            for y in range(height):
+                row = first + y * padded_w
+                source = image[c, y]
+                target = grid[c, row:row + width]
+                for x in range(width):
+                    target[x] = source[x]
+
+
+@_jit
+def forward_into(x, taps, starts, bias, out, top, left, padded_w, plane_length, x_channels_last, out_channels_last):
+    """out[n, o, oh, ow] = bias[o] + the stride-1 convolution of x[n, c, h, w].
+
+    x (N, C, H, W) and out (N, O, OH, OW) are indexed like NCHW whatever their memory (the two flags
+    say which is channels-last). taps: the weight as (O, C*KH*KW); starts[c*KH*KW + t] =
+    c*plane_length + offset of kernel position t: where each (channel, kernel position) window
+    starts in the image's flat planes. plane_length: entries per padded plane (padded rows * Wp + the
+    zeros after them).
     """
-    channels = x.shape[3]
+    channels = x.shape[1]
     out_c = taps.shape[0]
-    out_h, out_w = out.shape[1], out.shape[2]
+    out_h = out.shape[2]
     planes = np.empty((channels, plane_length), dtype=x.dtype)
     flat = planes.reshape(channels * plane_length)
     acc = np.empty((out_c, out_h * padded_w), dtype=x.dtype)
     for n in range(x.shape[0]):
-        _to_planes(x[n], planes, top, left, padded_w)
+        _to_planes(x[n], planes, top, left, padded_w, x_channels_last)
         for o in range(out_c):
             acc[o] = bias[o]
         _correlate(acc, flat, starts, taps)
-        for oh in range(out_h):
-            for ow in range(out_w):
-                for o in range(out_c):
-                    out[n, oh, ow, o] = acc[o, oh * padded_w + ow]
+        _from_grid(acc, out[n], padded_w, 0, out_channels_last)
 
 
 @_jit
 def backward_into(x, grad, taps, starts, taps_by_input, grad_starts, grad_taps, grad_x,
-                  top, left, padded_w, plane_length, front, need_w, need_x):
+                  top, left, padded_w, plane_length, front, need_w, need_x,
+                  x_channels_last, grad_channels_last):
     """For the images given: dW added into ``grad_taps`` (O, C*KH*KW) when need_w; dX written into
-    ``grad_x`` (N, H, W, C) when need_x. grad: dY (N, OH, OW, O).
+    ``grad_x`` (N, C, H, W, the memory layout of x) when need_x. grad: dY (N, O, OH, OW). Arrays are
+    indexed like NCHW whatever their memory; the flags say which are channels-last.
 
     taps, starts: as in ``forward_into``; front: the largest kernel offset; taps_by_input (C, O*KH*KW)
     the same weights grouped by input channel, and grad_starts[o*KH*KW + t] = o*(front + plane_length)
     + front - offset of t: where the gather for dX reads dY of output channel o.
     """
-    height, width, channels = x.shape[1], x.shape[2], x.shape[3]
+    channels = x.shape[1]
     out_c = taps.shape[0]
-    out_h, out_w = grad.shape[1], grad.shape[2]
+    out_h = grad.shape[2]
     span = out_h * padded_w
     planes = np.empty((channels, plane_length), dtype=x.dtype)
     flat = planes.reshape(channels * plane_length)
@@ -241,20 +295,13 @@ def backward_into(x, grad, taps, starts, taps_by_input, grad_starts, grad_taps, 
     extended_flat = extended.reshape(out_c * (front + plane_length))
     on_grid = np.zeros((out_c, span), dtype=x.dtype)  # the same dY without the margins, contiguous
     for n in range(x.shape[0]):
-        for oh in range(out_h):
-            for ow in range(out_w):
-                for o in range(out_c):
-                    on_grid[o, oh * padded_w + ow] = grad[n, oh, ow, o]
+        _to_grid(grad[n], on_grid, padded_w, 0, grad_channels_last)
         if need_w:
-            _to_planes(x[n], planes, top, left, padded_w)
+            _to_planes(x[n], planes, top, left, padded_w, x_channels_last)
             _window_dots(on_grid, flat, starts, grad_taps)
         if need_x:
             for o in range(out_c):
                 extended[o, front:front + span] = on_grid[o]
             grad_planes[:] = 0.0
             _correlate(grad_planes, extended_flat, grad_starts, taps_by_input)
-            for y in range(height):
-                row = (y + top) * padded_w + left
-                for xx in range(width):
-                    for c in range(channels):
-                        grad_x[n, y, xx, c] = grad_planes[c, row + xx]
+            _from_grid(grad_planes, grad_x[n], padded_w, top * padded_w + left, x_channels_last)
