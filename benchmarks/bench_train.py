@@ -6,7 +6,8 @@
 
 Every (framework, case) runs in a fresh child process, so its peak RSS is its own; the two frameworks
 alternate case by case, so a burst of load from elsewhere on a shared machine hits both. The time of
-a step is the median over the timed steps, after warm-up steps; with ``--repeats R`` each case runs
+a step is the median over the timed steps (``--steps``, and more until they add up to ``--min-seconds``:
+LeNet-5's millisecond steps are timed a few hundred times), after warm-up steps; with ``--repeats R`` each case runs
 R times per framework and every number is the median over those runs. The ratio column is minicnn / PyTorch
 (lower is better; 1.0 is parity).
 """
@@ -39,7 +40,7 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def run_minicnn(case, device, steps, warmup):
+def run_minicnn(case, device, steps, warmup, min_seconds):
     import numpy as np
 
     import minicnn
@@ -70,13 +71,13 @@ def run_minicnn(case, device, steps, warmup):
         sync()
 
     model.eval()
-    infer_s, infer_rss = median_step_seconds(infer, steps, warmup), peak_rss_mb()
+    infer_s, infer_rss = median_step_seconds(infer, steps, warmup, min_seconds), peak_rss_mb()
     model.train()
-    train_s, train_rss = median_step_seconds(train, steps, warmup), peak_rss_mb()
+    train_s, train_rss = median_step_seconds(train, steps, warmup, min_seconds), peak_rss_mb()
     return {"train_s": train_s, "infer_s": infer_s, "train_rss": train_rss, "infer_rss": infer_rss}
 
 
-def run_torch(case, device, steps, warmup, threads):
+def run_torch(case, device, steps, warmup, min_seconds, threads):
     import torch
 
     import torch_models
@@ -106,17 +107,17 @@ def run_torch(case, device, steps, warmup, threads):
         sync()
 
     model.eval()
-    infer_s, infer_rss = median_step_seconds(infer, steps, warmup), peak_rss_mb()
+    infer_s, infer_rss = median_step_seconds(infer, steps, warmup, min_seconds), peak_rss_mb()
     model.train()
-    train_s, train_rss = median_step_seconds(train, steps, warmup), peak_rss_mb()
+    train_s, train_rss = median_step_seconds(train, steps, warmup, min_seconds), peak_rss_mb()
     return {"train_s": train_s, "infer_s": infer_s, "train_rss": train_rss, "infer_rss": infer_rss}
 
 
 def child(args):
     if args.child == "minicnn":
-        result = run_minicnn(args.case, args.device, args.steps, args.warmup)
+        result = run_minicnn(args.case, args.device, args.steps, args.warmup, args.min_seconds)
     else:
-        result = run_torch(args.case, args.device, args.steps, args.warmup, args.threads)
+        result = run_torch(args.case, args.device, args.steps, args.warmup, args.min_seconds, args.threads)
     print("RESULT " + json.dumps(result))
 
 
@@ -124,6 +125,7 @@ def measure(framework, case, args):
     command = [
         sys.executable, os.path.abspath(__file__), "--child", framework, "--cases", case,
         "--device", args.device, "--steps", str(args.steps), "--warmup", str(args.warmup),
+        "--min-seconds", str(args.min_seconds),
         "--threads", str(args.threads),
     ]
     # numpy's BLAS, numba and torch get the same number of threads
@@ -162,6 +164,8 @@ def main(argv=None):
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--steps", type=int, default=10, help="timed steps per measurement")
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--min-seconds", type=float, default=1.0,
+                        help="time more steps than --steps until they add up to this (LeNet's ms steps)")
     parser.add_argument("--repeats", type=int, default=1, help="child processes per framework and case (medians)")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--no-torch", action="store_true", help="leave out the PyTorch column")

@@ -100,12 +100,14 @@ def publish(report: str, path: str | None) -> None:
             handle.write(report + "\n")
 
 
-def median_step_seconds(step, steps: int, warmup: int) -> float:
-    """Median wall time of ``step()`` over ``steps`` timed calls, after ``warmup`` untimed ones."""
+def median_step_seconds(step, steps: int, warmup: int, min_seconds: float = 0.0) -> float:
+    """Median wall time of ``step()`` over at least ``steps`` timed calls, after ``warmup`` untimed
+    ones; more calls are timed until they add up to ``min_seconds`` (at most 10,000), so that a
+    millisecond step is measured over as long a stretch of the machine's load as a slow one."""
     for _ in range(warmup):
         step()
     times = []
-    for _ in range(steps):
+    while len(times) < steps or (sum(times) < min_seconds and len(times) < 10_000):
         start = time.perf_counter()
         step()
         times.append(time.perf_counter() - start)
