@@ -39,11 +39,15 @@ def run_chunks(task, count: int, per_chunk: int) -> None:
 def sum_of_chunks(task, count: int, per_chunk: int):
     """Like ``run_chunks``, but returns the sum of what the tasks returned (arrays of one shape).
     Each thread adds into its own total (its first result, reused), and the totals are added last."""
-    totals = [total for total in _on_threads(task, count, per_chunk, add_up=True) if total is not None]
-    result = totals[0]
-    for total in totals[1:]:
-        result += total
-    return result
+    return add_up([total for total in _on_threads(task, count, per_chunk, add_up=True) if total is not None])
+
+
+def add_up(arrays):
+    """The sum of arrays of one shape, added into the first (which the callers own)."""
+    total = arrays[0]
+    for array in arrays[1:]:
+        total += array
+    return total
 
 
 def _on_threads(task, count, per_chunk, add_up):
@@ -96,11 +100,7 @@ def sum_over_leading_axis(task, length: int, elements: int):
     if elements < MINIMUM_SPLIT_ELEMENTS:
         with single_threaded_blas():
             return task(0, length)
-    results = per_thread(task, length)
-    total = results[0]
-    for result in results[1:]:
-        total += result
-    return total
+    return add_up(per_thread(task, length))
 
 
 def per_thread(task, count: int) -> list:

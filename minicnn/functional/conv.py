@@ -41,6 +41,7 @@ from ..autograd import Function, Tensor
 from . import conv_direct, conv_split
 from .depthwise import depthwise_forward, depthwise_input_grad, depthwise_weight_grad
 from .im2col import col2im, im2col, im2col_transposed, is_pointwise, output_shape
+from .layout import channels_last
 from .scratch import scratch
 from .weight_layout import group_rows, ungroup, weight_from_rows, weight_matrix
 
@@ -171,7 +172,7 @@ class Conv2d(Function):
 
 def _bias_grad(grad):
     """db[o] = sum over n, oh, ow of dY[n, o, oh, ow], for dY in either memory layout."""
-    if grad.strides[1] < grad.strides[3]:  # channels-last: the rows of an (N*OH*OW, O) matrix
+    if channels_last(grad):  # the rows of an (N*OH*OW, O) matrix
         return backend.column_sums(grad.transpose(0, 2, 3, 1).reshape(-1, grad.shape[1]))
     return grad.sum(axis=(0, 2, 3))
 

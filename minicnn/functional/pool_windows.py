@@ -11,19 +11,7 @@ import numpy as np
 
 from .. import backend
 from ..kernels import pool_kernels
-
-
-def channels_last(array) -> bool:
-    """True when the channel axis of an (N, C, H, W) array varies fastest in memory."""
-    return array.ndim == 4 and array.shape[1] > 1 and array.strides[1] < array.strides[3]
-
-
-def empty_in_layout(xp, shape, dtype, in_channels_last: bool):
-    """An uninitialised (N, C, H, W) array, stored channels-last when asked."""
-    if not in_channels_last:
-        return xp.empty(shape, dtype=dtype)
-    n, c, h, w = shape
-    return xp.empty((n, h, w, c), dtype=dtype).transpose(0, 3, 1, 2)
+from .layout import channels_last, empty_in_layout  # noqa: F401 (pool.py imports them from here)
 
 
 def window_view(source, i: int, j: int, geometry):

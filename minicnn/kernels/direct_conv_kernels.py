@@ -185,25 +185,9 @@ def _window_dots(grads, source, starts, totals):
 
 @_jit
 def _to_planes(image, planes, top, left, padded_w, channels_last):
-    """planes[c, (y + top)*Wp + x + left] = image[c, y, x]; every other entry 0. ``image`` (C, H, W)
-    is indexed like NCHW whatever its memory; ``channels_last`` picks the loop order that reads it
-    in memory order."""
-    channels, height, width = image.shape
+    """planes[c, (y + top)*Wp + x + left] = image[c, y, x]; every other entry 0."""
     planes[:] = 0.0
-    if channels_last:
-        for y in range(height):
-            row = (y + top) * padded_w + left
-            for x in range(width):
-                for c in range(channels):
-                    planes[c, row + x] = image[c, y, x]
-    else:
-        for c in range(channels):
-            for y in range(height):
-                row = (y + top) * padded_w + left
-                source = image[c, y]
-                target = planes[c, row:row + width]
-                for x in range(width):
-                    target[x] = source[x]
+    _to_grid(image, planes, padded_w, top * padded_w + left, channels_last)
 
 
 @_jit
@@ -229,7 +213,9 @@ def _from_grid(grid, image, padded_w, first, channels_last):
 
 @_jit
 def _to_grid(image, grid, padded_w, first, channels_last):
-    """grid[c, first + y*Wp + x] = image[c, y, x], the entries between rows left as they are."""
+    """grid[c, first + y*Wp + x] = image[c, y, x], the entries between rows left as they are.
+    ``image`` (C, H, W) is indexed like NCHW whatever its memory; ``channels_last`` picks the loop
+    order that reads it in memory order."""
     channels, height, width = image.shape
     if channels_last:
         for y in range(height):
