@@ -90,7 +90,7 @@ def _default_dtype_for(data) -> np.dtype | None:
 def _as_array(data, dtype=None, device=None):
     """Turn data (Tensor, array, list, scalar) into a backend array on ``device``."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     if isinstance(data, np.generic):  # np.float64 subclasses float: keep its dtype, not the python default
         data = np.asarray(data)
     if device is None:
@@ -124,39 +124,64 @@ def _as_array(data, dtype=None, device=None):
 class Tensor:
     """An n-dimensional array that remembers how it was computed, so gradients can flow back.
 
-    ``data`` is the backend array (numpy, cupy or simulated-device); ``grad`` is a Tensor of the same
-    shape filled by ``backward()`` on leaves that require grad; ``grad_fn`` is the Function node that
-    produced this tensor (None for leaves).
+    ``array`` is the backend array (numpy, cupy or simulated-device) that holds the values: Functions
+    compute on it, and the library's own code reads it by that name. ``data`` is torch's: a Tensor that
+    shares the values but is cut off from the graph (assigning to it replaces the values). ``grad`` is a
+    Tensor of the same shape filled by ``backward()`` on leaves that require grad; ``grad_fn`` is the
+    Function node that produced this tensor (None for leaves).
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "__weakref__", "__dict__")
+    __slots__ = ("array", "grad", "requires_grad", "_ctx", "__weakref__", "__dict__")
     # Makes ``ndarray + Tensor`` defer to Tensor.__radd__ instead of numpy broadcasting over it.
     __array_priority__ = 1000
 
     def __init__(self, data, requires_grad: bool = False, dtype=None, device=None):
-        self.data = _as_array(data, dtype=dtype, device=device)
-        if requires_grad and self.data.dtype.kind != "f":
-            raise TypeError(f"only floating point tensors can require gradients, got dtype {self.data.dtype}")
+        self.array = _as_array(data, dtype=dtype, device=device)
+        if requires_grad and self.array.dtype.kind != "f":
+            raise TypeError(f"only floating point tensors can require gradients, got dtype {self.array.dtype}")
         self.grad: Tensor | None = None
         self.requires_grad = bool(requires_grad)
         self._ctx: Function | None = None
 
     # -- basic properties ------------------------------------------------------------------------
     @property
+    def data(self) -> "Tensor":
+        """The same values as a Tensor outside the graph (torch's ``.data``): in-place changes to it
+        change this tensor, and autograd does not see them."""
+        return Tensor._wrap(self.array)
+
+    @data.setter
+    def data(self, value) -> None:
+        array = value.array if isinstance(value, Tensor) else _as_array(value, device=self.device)
+        if tuple(array.shape) != self.shape and self._ctx is not None:
+            raise RuntimeError(f"data: cannot change the shape of a non-leaf tensor from {self.shape} to {tuple(array.shape)}")
+        self.array = array
+
+    @staticmethod
+    def _wrap(array) -> "Tensor":
+        """A leaf Tensor around an existing backend array, without copying or converting it."""
+        tensor = Tensor.__new__(Tensor)
+        tensor.array = array
+        tensor.grad = None
+        tensor.requires_grad = False
+        tensor._ctx = None
+        return tensor
+
+    @property
     def shape(self) -> tuple:
-        return tuple(self.data.shape)
+        return tuple(self.array.shape)
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def device(self) -> str:
-        return backend.device_of(self.data)
+        return backend.device_of(self.array)
 
     @property
     def is_leaf(self) -> bool:
@@ -177,7 +202,7 @@ class Tensor:
         return self.ndim
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self.array.size)
 
     def __len__(self) -> int:
         if self.ndim == 0:
@@ -189,22 +214,22 @@ class Tensor:
         """The values as a host numpy array (shares memory on cpu; raises if grad is required, as torch)."""
         if self.requires_grad:
             raise RuntimeError("numpy(): call .detach() first, this tensor requires grad")
-        return backend.to_host(self.data)
+        return backend.to_host(self.array)
 
     def item(self):
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(f"item(): only one-element tensors can be converted, got shape {self.shape}")
-        return backend.to_host(self.data).reshape(()).item()
+        return backend.to_host(self.array).reshape(()).item()
 
     def tolist(self):
-        return backend.to_host(self.data).tolist()
+        return backend.to_host(self.array).tolist()
 
     def detach(self) -> "Tensor":
         """A new leaf sharing the same data, cut off from the graph."""
-        return Tensor(self.data)
+        return Tensor(self.array)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
-        if requires_grad and self.data.dtype.kind != "f":
+        if requires_grad and self.array.dtype.kind != "f":
             raise TypeError(f"only floating point tensors can require gradients, got dtype {self.dtype}")
         self.requires_grad = bool(requires_grad)
         return self
@@ -227,7 +252,7 @@ class Tensor:
         return self.to("cuda" if device is None else f"cuda:{device}")
 
     def __repr__(self) -> str:
-        body = np.array2string(backend.to_host(self.data), separator=", ", precision=4, threshold=100)
+        body = np.array2string(backend.to_host(self.array), separator=", ", precision=4, threshold=100)
         extras = []
         if self.device != "cpu":
             extras.append(f"device='{self.device}'")
@@ -251,11 +276,11 @@ class Tensor:
         """
         if not self.requires_grad:
             raise RuntimeError("backward(): this tensor does not require grad and has no grad_fn")
-        xp = backend.get_array_module(self.data)
+        xp = backend.get_array_module(self.array)
         if grad is None:
-            if self.data.size != 1:
+            if self.array.size != 1:
                 raise RuntimeError(f"backward(): grad must be given for a non-scalar output of shape {self.shape}")
-            grad = xp.ones_like(self.data)
+            grad = xp.ones_like(self.array)
         else:
             grad = _as_array(grad, dtype=self.dtype, device=self.device)
             if tuple(grad.shape) != self.shape:
@@ -271,7 +296,7 @@ def _accumulate_leaf_grad(leaf: Tensor, grad) -> None:
         leaf.grad = Tensor(grad)
     else:
         # Out of place: ``grad`` may be the very array another leaf holds (e.g. both inputs of an add).
-        leaf.grad = Tensor(leaf.grad.data + grad)
+        leaf.grad = Tensor(leaf.grad.array + grad)
 
 
 def topological_order(root) -> list:
@@ -383,7 +408,7 @@ class Function:
                 raise RuntimeError(
                     f"{cls.__name__}: expected all tensors on one device, found {device} and {value_device}"
                 )
-            arrays.append(value.data)
+            arrays.append(value.array)
         # Known before forward, so forward can skip saving what no backward will read (inference).
         grad_enabled = is_grad_enabled()
         needs = tuple(grad_enabled and value is not None and value.requires_grad for value in inputs)
@@ -391,10 +416,7 @@ class Function:
         output = ctx.forward(*arrays, **params)
         if isinstance(output, np.generic):  # numpy reduces to scalars; a Tensor always holds an array
             output = np.asarray(output)
-        result = Tensor.__new__(Tensor)
-        result.data = output
-        result.grad = None
-        result._ctx = None
+        result = Tensor._wrap(output)
         result.requires_grad = any(needs) and output.dtype.kind == "f"
         if result.requires_grad:
             ctx.inputs = tuple(_graph_edge(value) for value in inputs)

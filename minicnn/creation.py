@@ -17,7 +17,7 @@ def tensor(data, requires_grad: bool = False, dtype=None, device=None) -> Tensor
     """A new tensor holding ``data`` (copied). Float data becomes float32 unless it is a float64 array
     or ``dtype`` says otherwise; integer data stays integer (int64 for python ints)."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     if isinstance(data, (np.ndarray, np.generic)) or hasattr(data, "__array_namespace__") or hasattr(data, "get"):
         xp = backend.get_array_module(data)
         data = xp.array(data, dtype=dtype, copy=True)

@@ -22,7 +22,7 @@ class GradcheckError(AssertionError):
 
 
 def _scalar_projection(output: Tensor, direction) -> float:
-    return float(backend.to_host((output.data * direction).sum()))
+    return float(backend.to_host((output.array * direction).sum()))
 
 
 def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3, seed: int = 0) -> bool:
@@ -61,13 +61,13 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     for i in checked:
         tensor = inputs[i]
         analytic = (
-            backend.to_host(tensor.grad.data).astype(np.float64) if tensor.grad is not None
+            backend.to_host(tensor.grad.array).astype(np.float64) if tensor.grad is not None
             else np.zeros(tensor.shape)
         )
         numeric = np.zeros(tensor.shape)
-        if not tensor.data.flags.c_contiguous:
-            tensor.data = backend.get_array_module(tensor.data).ascontiguousarray(tensor.data)
-        flat_view = tensor.data.reshape(-1)  # a view: perturbing it perturbs the input in place
+        if not tensor.array.flags.c_contiguous:
+            tensor.array = backend.get_array_module(tensor.array).ascontiguousarray(tensor.array)
+        flat_view = tensor.array.reshape(-1)  # a view: perturbing it perturbs the input in place
         with no_grad():
             for k in range(tensor.numel()):
                 original = float(backend.to_host(flat_view[k]))

@@ -48,7 +48,7 @@ def _encode(value, arrays: list, where: str):
     if isinstance(value, (int, float)):  # includes bool, handled above
         return value
     if isinstance(value, Tensor):
-        index = _add_array(backend.to_host(value.data), arrays, where)
+        index = _add_array(backend.to_host(value.array), arrays, where)
         return {"tensor": index, "requires_grad": bool(value.requires_grad)}
     if isinstance(value, np.generic):
         return {"scalar": _add_array(np.asarray(value), arrays, where)}

@@ -32,7 +32,7 @@ def make_input(shape, device="cpu", dtype=np.float64, requires_grad=True, seed=0
 
 def host(tensor) -> np.ndarray:
     """A tensor's values on the host, whatever its device."""
-    return minicnn.backend.to_host(tensor.data)
+    return minicnn.backend.to_host(tensor.array if isinstance(tensor, minicnn.Tensor) else tensor)
 
 
 def parity_tolerance(dtype) -> float:

@@ -131,7 +131,7 @@ def test_retain_graph_keeps_what_nodes_saved(device):
 def test_a_big_saved_intermediate_is_freed_after_backward(device):
     x, _ = make_input((256, 256), device=device)
     hidden = x.exp()  # Exp saves its output: the array stays alive until backward
-    hidden_data = weakref.ref(hidden.data)
+    hidden_data = weakref.ref(hidden.array)
     loss = (hidden * 3.0).sum()
     del hidden
     gc.collect()
@@ -147,7 +147,7 @@ def test_an_intermediate_nobody_saved_is_not_kept_alive_by_the_graph(device):
     link nodes, not the arrays flowing between them, or every activation lives until backward."""
     x, _ = make_input((256, 256), device=device)
     hidden = x * 2.0
-    hidden_data = weakref.ref(hidden.data)
+    hidden_data = weakref.ref(hidden.array)
     loss = minicnn.functional.relu(hidden).sum()
     del hidden
     gc.collect()
@@ -202,7 +202,7 @@ def test_detach_shares_data_and_stops_the_gradient(device):
     x, x_host = make_input((3,), device=device)
     y = x * 2.0
     frozen = y.detach()
-    assert frozen.is_leaf and not frozen.requires_grad and frozen.data is y.data
+    assert frozen.is_leaf and not frozen.requires_grad and frozen.array is y.array
     (y * frozen).sum().backward()
     # frozen is a constant: d/dx (2x * c) = 2c with c = 2x
     np.testing.assert_allclose(host(x.grad), 4 * x_host, rtol=1e-14)

@@ -109,12 +109,12 @@ def test_direct_conv_reads_and_writes_either_layout(direct, x_layout, grad_layou
     x = _in_layout(rng.standard_normal((3, 4, 7, 6)), x_layout == "channels_last")
     weight, bias = rng.standard_normal((out_channels, 4, 3, 3)), rng.standard_normal(out_channels)
     tensors = [minicnn.tensor(a, requires_grad=True) for a in (x, weight, bias)]
-    assert conv_direct.channels_last(tensors[0].data) == (x_layout == "channels_last")
+    assert conv_direct.channels_last(tensors[0].array) == (x_layout == "channels_last")
     out = F.conv2d(*tensors, padding=1)
-    assert conv_direct.channels_last(out.data)
+    assert conv_direct.channels_last(out.array)
     upstream = _in_layout(rng.standard_normal(out.shape), grad_layout == "channels_last")
     out.backward(minicnn.tensor(upstream))
-    assert conv_direct.channels_last(tensors[0].grad.data) == (x_layout == "channels_last")
+    assert conv_direct.channels_last(tensors[0].grad.array) == (x_layout == "channels_last")
 
     theirs = [torch.tensor(np.ascontiguousarray(a), requires_grad=True) for a in (x, weight, bias)]
     expected = torch.nn.functional.conv2d(*theirs, padding=1)

@@ -11,7 +11,7 @@ from minicnn.data import (CIFAR10, MNIST, ConcatDataset, DataLoader, Dataset, Di
                           Subset, SyntheticImages, TensorDataset, random_split)
 from minicnn.data import transforms as T
 from minicnn.data.mnist import read_idx
-from tests.helpers import host
+from helpers import host
 
 SHARED_MNIST = Path("/work/shared/data/mnist")
 

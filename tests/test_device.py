@@ -32,7 +32,7 @@ def test_to_moves_values_and_keeps_dtype(device, other, dtype):
     values = (np.arange(12).reshape(3, 4) % 5).astype(dtype)
     start = minicnn.tensor(values, device=other)
     moved = start.to(device)
-    assert moved.device == device and type(moved.data) is _array_type(device)
+    assert moved.device == device and type(moved.array) is _array_type(device)
     assert moved.dtype == dtype and moved.shape == (3, 4)
     np.testing.assert_array_equal(host(moved), values)
     assert moved.to(device) is moved  # already there: no copy
@@ -52,7 +52,7 @@ def test_to_device_and_dtype_at_once(device, other):
 def test_a_move_is_a_copy(device, other):
     start = minicnn.tensor([1.0, 2.0, 3.0], device=other)
     moved = start.to(device)
-    moved.data[0] = 10.0
+    moved.array[0] = 10.0
     assert host(start)[0] == 1.0
 
 
@@ -90,7 +90,7 @@ def test_backward_crosses_a_device_boundary(device, other):
 )
 def test_creation_functions_make_tensors_on_the_requested_device(device, make):
     made = make(device)
-    assert made.device == device and type(made.data) is _array_type(device)
+    assert made.device == device and type(made.array) is _array_type(device)
 
 
 def test_random_tensors_are_the_same_on_every_device(device, other):
@@ -210,7 +210,7 @@ def test_checkpoint_saved_on_one_device_loads_on_the_other(device, other, tmp_pa
             np.testing.assert_array_equal(host(tensor), source.state_dict()[name], err_msg=name)
     loaded = minicnn.load(path, map_location=device)
     weight = next(iter(loaded.values()))
-    assert backend.device_of(weight.data if hasattr(weight, "requires_grad") else weight) == device
+    assert backend.device_of(weight.array if hasattr(weight, "requires_grad") else weight) == device
 
 
 # -- device names and the errors of an unusable GPU -----------------------------------------------
@@ -328,7 +328,7 @@ def test_with_a_gpu_host_arrays_are_copied_onto_the_selected_gpu(monkeypatch):
 def test_real_gpu_round_trip():
     x = minicnn.tensor([[1.0, 2.0]], requires_grad=True)
     y = x.cuda()
-    assert y.device == "cuda" and type(y.data).__module__.startswith("cupy")
+    assert y.device == "cuda" and type(y.array).__module__.startswith("cupy")
     (y * y).sum().backward()
     np.testing.assert_allclose(host(x.grad), [[2.0, 4.0]])
     model = _small_net().cuda()

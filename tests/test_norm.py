@@ -138,7 +138,7 @@ def test_batch_norm_keeps_channels_last_layout(device):
     x_torch = torch.tensor(x_host, requires_grad=True)
     torch.nn.functional.batch_norm(x_torch, None, None, training=True).backward(torch.tensor(host(upstream)))
     assert rel_error(host(x.grad), x_torch.grad.numpy()) < 1e-10
-    for array in (out.data, x.grad.data):
+    for array in (out.array, x.grad.array):
         strides = array.strides
         assert strides[1] < strides[3] < strides[2] < strides[0]
 

@@ -152,12 +152,12 @@ def test_zero_grad_sets_to_none_by_default(device):
 @pytest.mark.parametrize("name,options", [("SGD", {"momentum": 0.9}), ("Adam", {"amsgrad": True})])
 def test_updates_happen_in_place_on_the_parameter_device(device, name, options):
     param = nn.Parameter(minicnn.ones(3, device=device, dtype=minicnn.float32))
-    data = param.data
+    data = param.array
     # A numpy float64 option must not turn the float32 update into a float64 one.
     optimizer = getattr(minicnn.optim, name)([param], lr=np.float64(0.1), weight_decay=np.float64(0.01), **options)
     param.grad = minicnn.ones(3, device=device)
     optimizer.step()
-    assert param.data is data and param.dtype == np.float32 and param.device == device
+    assert param.array is data and param.dtype == np.float32 and param.device == device
     arrays = [v for v in optimizer.state[param].values() if hasattr(v, "dtype")]
     assert arrays and all(v.dtype == np.float32 and minicnn.backend.device_of(v) == device for v in arrays)
 
@@ -186,7 +186,7 @@ def test_state_dict_round_trip_continues_the_same_trajectory(device, tmp_path, n
 
     first_params, first = fresh()
     apply(first_params, first, gradients[:4])
-    minicnn.save({"params": [p.data for p in first_params], "optimizer": first.state_dict()}, tmp_path / "opt.ckpt")
+    minicnn.save({"params": [p.array for p in first_params], "optimizer": first.state_dict()}, tmp_path / "opt.ckpt")
     saved = minicnn.load(tmp_path / "opt.ckpt")
     resumed_params, resumed = fresh()
     for p, values in zip(resumed_params, saved["params"]):

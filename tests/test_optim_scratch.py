@@ -36,5 +36,5 @@ def test_step_leaves_gradients_untouched_and_matches_fresh_temporaries(device, n
         for optimizer in alone:
             optimizer.step()
         for param, twin, grad in zip(params, twins, grads):
-            np.testing.assert_array_equal(backend.to_host(param.grad.data), grad)
-            np.testing.assert_array_equal(backend.to_host(param.data), backend.to_host(twin.data))
+            np.testing.assert_array_equal(backend.to_host(param.grad.array), grad)
+            np.testing.assert_array_equal(backend.to_host(param.array), backend.to_host(twin.array))

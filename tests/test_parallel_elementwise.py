@@ -60,7 +60,7 @@ def test_relu_matches_torch(chunks, layout, dtype):
 def test_relu_keeps_the_memory_layout(chunks):
     x = minicnn.tensor(_channels_last(np.random.default_rng(1).standard_normal((4, 3, 2, 5))))
     y = F.relu(x)
-    assert y.data.transpose(0, 2, 3, 1).flags["C_CONTIGUOUS"]  # channels-last in, channels-last out
+    assert y.array.transpose(0, 2, 3, 1).flags["C_CONTIGUOUS"]  # channels-last in, channels-last out
     _split_happened(chunks)
 
 

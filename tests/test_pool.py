@@ -176,7 +176,7 @@ def test_pooling_keeps_channels_last_layout(device, op):
     x = channels_last_leaf(np.random.default_rng(6).standard_normal((2, 4, 7, 7)), device)
     pool = F.max_pool2d if op == "max" else F.avg_pool2d
     out = pool(x, 3, 2, 1)
-    strides = out.data.strides
+    strides = out.array.strides
     assert strides[1] < strides[3] < strides[2] < strides[0]
 
 
@@ -327,7 +327,7 @@ def test_pooling_rejects_bad_arguments(device, call, message):
     (lambda x: F.max_pool2d(x, "2"), r"max_pool2d: kernel_size must be an int or a pair of ints, got '2'"),
     (lambda x: F.avg_pool2d(x, 2, stride=(1, 2, 3)), r"avg_pool2d: stride must be an int or a pair"),
     (lambda x: F.adaptive_avg_pool2d(x, (1, 2, 3)), r"adaptive_avg_pool2d: output_size must be an int, None or a pair"),
-    (lambda x: F.max_pool2d(x.data, 2), r"max_pool2d: input must be a Tensor, got"),
+    (lambda x: F.max_pool2d(x.array, 2), r"max_pool2d: input must be a Tensor, got"),
 ])
 def test_pooling_rejects_bad_argument_types(device, call, message):
     x = minicnn.tensor(np.zeros((2, 3, 5, 5), dtype=np.float32), device=device)

@@ -178,9 +178,9 @@ def test_true_division_of_integer_tensors_gives_float32_as_torch(device):
 def test_every_op_result_holds_a_device_array(device):
     """Full reductions and integer indexing must still give arrays (numpy would hand back scalars)."""
     x = minicnn.tensor(np.arange(12.0).reshape(3, 4), requires_grad=True, device=device)
-    array_type = type(x.data)
+    array_type = type(x.array)
     for result in (x.sum(), x.mean(), x.max(), x[1, 2], x[1, 2] * 2.0):
-        assert type(result.data) is array_type and result.shape == ()
+        assert type(result.array) is array_type and result.shape == ()
 
 
 # ----------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import pytest
 import minicnn
 from minicnn.data import image_ops
 from minicnn.data import transforms as T
-from tests.helpers import import_torch, rel_error
+from helpers import import_torch, rel_error
 
 
 def float_images(shape, seed=0):

@@ -91,18 +91,18 @@ def max_abs_error(function, inputs, eps: float = 1e-6, seed: int = 1) -> float:
     worst = 0.0
     with no_grad():
         for tensor in checked:
-            analytic = backend.to_host(tensor.grad.data).reshape(-1)
-            host_values = backend.to_host(tensor.data).copy().reshape(-1)
+            analytic = backend.to_host(tensor.grad.array).reshape(-1)
+            host_values = backend.to_host(tensor.array).copy().reshape(-1)
             for k in range(host_values.size):
                 projections = []
                 for step in (eps, -eps):
                     moved = host_values.copy()
                     moved[k] += step
-                    tensor.data = backend.to_device(moved.reshape(tensor.shape), tensor.device)
-                    projections.append(float(backend.to_host((function(*inputs).data * weights).sum())))
+                    tensor.array = backend.to_device(moved.reshape(tensor.shape), tensor.device)
+                    projections.append(float(backend.to_host((function(*inputs).array * weights).sum())))
                 numeric = (projections[0] - projections[1]) / (2 * eps)
                 worst = max(worst, abs(float(analytic[k]) - numeric))
-            tensor.data = backend.to_device(host_values.reshape(tensor.shape), tensor.device)
+            tensor.array = backend.to_device(host_values.reshape(tensor.shape), tensor.device)
     return worst
 
 

@@ -63,7 +63,7 @@ def run(args) -> int:
     batch = np.stack([load_image(path, config, args.invert) for path in args.images])
     model.to(device)
     with no_grad():
-        probabilities = to_host(F.softmax(model(Tensor(batch, device=device)), dim=1).data)
+        probabilities = to_host(F.softmax(model(Tensor(batch, device=device)), dim=1).array)
     top_k = min(args.top_k, probabilities.shape[1])
     for path, row in zip(args.images, probabilities):
         best = np.argsort(-row, kind="stable")[:top_k]

@@ -25,7 +25,7 @@ __all__ = ["Dataset", "TensorDataset", "ArrayImageDataset", "Subset", "ConcatDat
 
 def _host_array(value) -> np.ndarray:
     if isinstance(value, Tensor):
-        return backend.to_host(value.data)
+        return backend.to_host(value.array)
     return np.asarray(value)
 
 

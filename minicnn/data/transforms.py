@@ -59,7 +59,7 @@ def supports_batches(transform) -> bool:
 def _host(images) -> np.ndarray:
     """A host numpy array from an array or a Tensor (transforms run on the host)."""
     if isinstance(images, Tensor):
-        return backend.to_host(images.data)
+        return backend.to_host(images.array)
     return np.asarray(images)
 
 

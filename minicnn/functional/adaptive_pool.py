@@ -166,4 +166,4 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
     if not return_indices:
         return out
     index = Tensor(indices[0])
-    return out, (Tensor(index.data[0]) if unbatched else index)
+    return out, (Tensor(index.array[0]) if unbatched else index)

@@ -28,7 +28,7 @@ def as_tensor_like(value, like: Tensor) -> Tensor:
     """Wrap a python number or array as a constant Tensor on ``like``'s device, keeping float dtypes."""
     if isinstance(value, Tensor):
         return value
-    xp = backend.get_array_module(like.data)
+    xp = backend.get_array_module(like.array)
     if isinstance(value, (bool, int, float)):
         dtype = like.dtype if like.dtype.kind == "f" or isinstance(value, (bool, int)) else np.float32
         return Tensor(xp.asarray(value, dtype=dtype))

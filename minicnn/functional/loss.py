@@ -142,7 +142,7 @@ def _check_classification(name, input, target, weight, ignore_index):
             raise ValueError(f"{name}: weight must have shape ({classes},), one per class, got {weight.shape}")
         if weight.dtype != input.dtype:
             raise TypeError(f"{name}: weight dtype {weight.dtype} does not match input dtype {input.dtype}")
-    invalid = _check_target_range(name, target.data, classes, ignore_index)
+    invalid = _check_target_range(name, target.array, classes, ignore_index)
     return input, target, invalid
 
 
@@ -174,7 +174,7 @@ def _nan_where_invalid(loss: Tensor, invalid) -> Tensor:
     """The loss, or NaN everywhere when the device-side target check found a bad class index."""
     if invalid is None:
         return loss
-    xp = backend.get_array_module(loss.data)
+    xp = backend.get_array_module(loss.array)
     nan = Tensor(xp.full((), float("nan"), dtype=loss.dtype))  # filled on the device: no host copy
     return where(Tensor(invalid), nan, loss)
 

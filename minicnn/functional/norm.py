@@ -230,7 +230,7 @@ def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None,
     return BatchNorm.apply(
         input, weight, bias,
         use_batch_stats=use_batch_stats,
-        running_mean=None if running_mean is None else running_mean.data,
-        running_var=None if running_var is None else running_var.data,
+        running_mean=None if running_mean is None else running_mean.array,
+        running_var=None if running_var is None else running_var.array,
         momentum=float(momentum), eps=float(eps),
     )

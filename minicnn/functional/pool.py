@@ -158,7 +158,7 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
     if not return_indices:
         return out
     index = Tensor(indices[0])
-    return out, (Tensor(index.data[0]) if unbatched else index)
+    return out, (Tensor(index.array[0]) if unbatched else index)
 
 
 # ----------------------------------------------------------------------------------------------

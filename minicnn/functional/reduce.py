@@ -99,10 +99,10 @@ def amin(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
 
 
 def argmax(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    xp = backend.get_array_module(a.data)
-    return Tensor(xp.argmax(a.data, axis=dim, keepdims=keepdim))
+    xp = backend.get_array_module(a.array)
+    return Tensor(xp.argmax(a.array, axis=dim, keepdims=keepdim))
 
 
 def argmin(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    xp = backend.get_array_module(a.data)
-    return Tensor(xp.argmin(a.data, axis=dim, keepdims=keepdim))
+    xp = backend.get_array_module(a.array)
+    return Tensor(xp.argmin(a.array, axis=dim, keepdims=keepdim))

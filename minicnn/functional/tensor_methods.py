@@ -14,13 +14,13 @@ from . import elementwise, reduce, shape
 
 def _comparison(ufunc_name):
     def compare(self, other):
-        other_data = other.data if isinstance(other, Tensor) else other
+        other_data = other.array if isinstance(other, Tensor) else other
         if isinstance(other, Tensor) and other.device != self.device:
             raise RuntimeError(
                 f"{ufunc_name}: expected all tensors on one device, found {self.device} and {other.device}"
             )
-        xp = backend.get_array_module(self.data)
-        return Tensor(getattr(xp, ufunc_name)(self.data, other_data))
+        xp = backend.get_array_module(self.array)
+        return Tensor(getattr(xp, ufunc_name)(self.array, other_data))
 
     compare.__name__ = ufunc_name
     return compare
@@ -61,21 +61,21 @@ def _activation(name):
 
 def _copy_(self, source) -> Tensor:
     """In-place copy of values (no graph): used by initializers and load_state_dict."""
-    source_data = source.data if isinstance(source, Tensor) else source
-    xp = backend.get_array_module(self.data)
+    source_data = source.array if isinstance(source, Tensor) else source
+    xp = backend.get_array_module(self.array)
     if backend.device_of(source_data) != self.device:
         source_data = backend.to_device(source_data, self.device)
-    self.data[...] = xp.asarray(source_data, dtype=self.dtype).reshape(self.shape)
+    self.array[...] = xp.asarray(source_data, dtype=self.dtype).reshape(self.shape)
     return self
 
 
 def _fill_(self, value) -> Tensor:
-    self.data[...] = value
+    self.array[...] = value
     return self
 
 
 def _zero_(self) -> Tensor:
-    self.data[...] = 0
+    self.array[...] = 0
     return self
 
 

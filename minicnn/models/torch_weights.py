@@ -36,7 +36,7 @@ _MAX_LISTED = 10
 def _to_numpy(value, key: str) -> np.ndarray:
     """A host numpy array from a torch tensor, a minicnn Tensor, a numpy array or a python number."""
     if isinstance(value, Tensor):
-        return backend.to_host(value.data)
+        return backend.to_host(value.array)
     if hasattr(value, "detach") and hasattr(value, "cpu") and hasattr(value, "numpy"):  # a torch.Tensor
         return value.detach().cpu().numpy()
     if isinstance(value, (np.ndarray, np.generic, int, float)):

@@ -23,7 +23,7 @@ def _write(tensor: Tensor, host_values: np.ndarray) -> Tensor:
     if not isinstance(tensor, Tensor):
         raise TypeError(f"init: expected a minicnn Tensor, got {type(tensor).__name__}")
     values = host_values.astype(tensor.dtype, copy=False)
-    tensor.data[...] = backend.to_device(values, tensor.device)
+    tensor.array[...] = backend.to_device(values, tensor.device)
     return tensor
 
 
@@ -101,7 +101,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
-    tensor.data[...] = val
+    tensor.array[...] = val
     return tensor
 
 

@@ -35,7 +35,7 @@ def _indent_after_first_line(text: str, spaces: int) -> str:
 def _host_values(value, what: str) -> np.ndarray:
     """A state-dict value (numpy array, Tensor, device array, torch tensor, number) as a host array."""
     if isinstance(value, Tensor):
-        return backend.to_host(value.data)
+        return backend.to_host(value.array)
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
         return np.asarray(value.detach().cpu())
     if isinstance(value, (np.ndarray, np.generic, int, float, bool)):
@@ -262,12 +262,12 @@ class Module:
             if set_to_none:
                 param.grad = None
             else:
-                param.grad.data[...] = 0
+                param.grad.array[...] = 0
 
     # -- devices and dtypes ------------------------------------------------------------------------
     def _convert(self, device=None, dtype=None) -> "Module":
         """Move/cast every parameter, gradient and buffer in place: the Parameter objects stay the same,
-        only their ``.data`` arrays are replaced, so optimizers built earlier still hold them."""
+        only their ``.array`` arrays are replaced, so optimizers built earlier still hold them."""
         def convert(array, cast_this: bool):
             if device is not None:
                 array = backend.to_device(array, device)
@@ -281,9 +281,9 @@ class Module:
                     continue
                 # As in PyTorch, a dtype cast only applies to floating point tensors (counters stay int64).
                 cast_this = dtype is not None and tensor.dtype.kind == "f"
-                tensor.data = convert(tensor.data, cast_this)
+                tensor.array = convert(tensor.array, cast_this)
                 if tensor.grad is not None:
-                    tensor.grad.data = convert(tensor.grad.data, cast_this)
+                    tensor.grad.array = convert(tensor.grad.array, cast_this)
         return self
 
     def to(self, *args, **kwargs) -> "Module":
@@ -327,10 +327,10 @@ class Module:
             destination = OrderedDict()
         for name, param in self._parameters.items():
             if param is not None:
-                destination[prefix + name] = param if keep_vars else backend.to_host(param.data).copy()
+                destination[prefix + name] = param if keep_vars else backend.to_host(param.array).copy()
         for name, buffer in self._buffers.items():
             if buffer is not None and name not in self._non_persistent_buffers_set:
-                destination[prefix + name] = buffer if keep_vars else backend.to_host(buffer.data).copy()
+                destination[prefix + name] = buffer if keep_vars else backend.to_host(buffer.array).copy()
         for name, module in self._modules.items():
             if module is not None:
                 module.state_dict(destination, prefix + name + ".", keep_vars)
@@ -372,7 +372,7 @@ class Module:
             raise StateDictError(f"Error(s) in loading state_dict for {self._get_name()}:\n\t" + "\n\t".join(errors))
         for key, values in converted.items():
             target = targets[key]
-            target.data[...] = backend.to_device(values.astype(target.dtype, copy=False), target.device)
+            target.array[...] = backend.to_device(values.astype(target.dtype, copy=False), target.device)
         return IncompatibleKeys(missing, unexpected)
 
     # -- repr ------------------------------------------------------------------------------------------

@@ -57,7 +57,7 @@ class _BatchNorm(Module):
         if self.track_running_stats:
             init.zeros_(self.running_mean)
             init.ones_(self.running_var)
-            self.num_batches_tracked.data[...] = 0
+            self.num_batches_tracked.array[...] = 0
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
@@ -76,10 +76,10 @@ class _BatchNorm(Module):
         self._check_input(input)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1  # in place on the device: no host round trip
+            self.num_batches_tracked.array += 1  # in place on the device: no host round trip
             if self.momentum is None:
                 # Cumulative average: the only place that reads the counter back (a device sync).
-                factor = 1.0 / float(backend.to_host(self.num_batches_tracked.data))
+                factor = 1.0 / float(backend.to_host(self.num_batches_tracked.array))
         use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)
         # Running statistics are updated only while training with track_running_stats.
         keep_running = not self.training or self.track_running_stats

@@ -44,22 +44,22 @@ class Adam(Optimizer):
             lr, beta1, beta2, eps = (float(v) for v in (group["lr"], *group["betas"], group["eps"]))
             weight_decay, amsgrad, maximize = float(group["weight_decay"]), group["amsgrad"], group["maximize"]
             for param in self._params_with_grad(group):
-                xp = backend.get_array_module(param.data)
-                grad = param.grad.data
+                xp = backend.get_array_module(param.array)
+                grad = param.grad.array
                 # Two reused scratch arrays instead of a fresh temporary per term; param.grad is left
                 # as backward made it (torch).
-                scratch = self._scratch_like(param.data)
+                scratch = self._scratch_like(param.array)
                 state = self.state[param]
                 if not state:
                     state["step"] = 0
-                    state["exp_avg"] = xp.zeros_like(param.data)
-                    state["exp_avg_sq"] = xp.zeros_like(param.data)
+                    state["exp_avg"] = xp.zeros_like(param.array)
+                    state["exp_avg_sq"] = xp.zeros_like(param.array)
                     if amsgrad:
-                        state["max_exp_avg_sq"] = xp.zeros_like(param.data)
+                        state["max_exp_avg_sq"] = xp.zeros_like(param.array)
                 state["step"] += 1
                 step = state["step"]
                 if weight_decay != 0 and not self.decoupled_weight_decay:
-                    penalized = xp.multiply(param.data, weight_decay, out=self._scratch_like(param.data, slot=1))
+                    penalized = xp.multiply(param.array, weight_decay, out=self._scratch_like(param.array, slot=1))
                     if maximize:
                         penalized -= grad  # g = -g + weight_decay * p
                     else:
@@ -67,9 +67,9 @@ class Adam(Optimizer):
                     grad = penalized
                 else:
                     if maximize:
-                        grad = xp.negative(grad, out=self._scratch_like(param.data, slot=1))
+                        grad = xp.negative(grad, out=self._scratch_like(param.array, slot=1))
                     if weight_decay != 0:
-                        param.data *= 1 - lr * weight_decay
+                        param.array *= 1 - lr * weight_decay
                 exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
                 exp_avg *= beta1
                 exp_avg += xp.multiply(grad, 1 - beta1, out=scratch)
@@ -90,7 +90,7 @@ class Adam(Optimizer):
                 update += eps
                 xp.divide(exp_avg, update, out=update)
                 update *= step_size
-                param.data -= update
+                param.array -= update
         return loss
 
 

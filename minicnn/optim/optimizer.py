@@ -76,7 +76,7 @@ class Optimizer:
                 if set_to_none:
                     param.grad = None
                 else:
-                    param.grad.data[...] = 0
+                    param.grad.array[...] = 0
 
     def step(self, closure=None):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -171,7 +171,7 @@ def _is_array(value) -> bool:
 def _to_param(value, param: Tensor, name: str):
     """A saved state value placed beside ``param``: arrays on its device, floats in its dtype."""
     if isinstance(value, Tensor):
-        value = value.data
+        value = value.array
     if not _is_array(value):
         return copy.deepcopy(value)
     if tuple(value.shape) != param.shape and value.ndim:

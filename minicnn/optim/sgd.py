@@ -38,12 +38,12 @@ class SGD(Optimizer):
             lr, momentum, dampening = float(group["lr"]), float(group["momentum"]), float(group["dampening"])
             weight_decay, nesterov, maximize = float(group["weight_decay"]), group["nesterov"], group["maximize"]
             for param in self._params_with_grad(group):
-                xp = backend.get_array_module(param.data)
+                xp = backend.get_array_module(param.array)
                 # In place, in one reused scratch array: param.grad is left as backward made it (torch).
-                grad = param.grad.data
-                scratch = self._scratch_like(param.data)
+                grad = param.grad.array
+                scratch = self._scratch_like(param.array)
                 if weight_decay != 0:
-                    xp.multiply(param.data, weight_decay, out=scratch)
+                    xp.multiply(param.array, weight_decay, out=scratch)
                     if maximize:
                         scratch -= grad  # g = -g + weight_decay * p
                     else:
@@ -62,5 +62,5 @@ class SGD(Optimizer):
                             grad = xp.multiply(grad, 1 - dampening, out=scratch)
                         buffer += grad  # b = momentum * b + (1 - dampening) * g
                     grad = grad + momentum * buffer if nesterov else buffer
-                param.data -= xp.multiply(grad, lr, out=scratch)  # p = p - lr * g
+                param.array -= xp.multiply(grad, lr, out=scratch)  # p = p - lr * g
         return loss

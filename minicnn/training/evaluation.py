@@ -49,9 +49,9 @@ def evaluate(model, loader, device="cpu", loss_fn=None, num_classes: int | None 
             logits = model(images)
             batch_size = labels.shape[0]
             # Evaluation may sync with the device once per batch: only the small label arrays move.
-            loss_sum += float(backend.to_host(loss_fn(logits, labels).data)) * batch_size
-            predicted = backend.to_host(logits.data.argmax(axis=1)).astype(np.int64)
-            truth = backend.to_host(labels.data).astype(np.int64)
+            loss_sum += float(backend.to_host(loss_fn(logits, labels).array)) * batch_size
+            predicted = backend.to_host(logits.array.argmax(axis=1)).astype(np.int64)
+            truth = backend.to_host(labels.array).astype(np.int64)
             if confusion is None:
                 width = num_classes or logits.shape[1]
                 confusion = np.zeros((width, width), dtype=np.int64)

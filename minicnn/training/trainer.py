@@ -107,8 +107,8 @@ class Trainer:
             self.optimizer.step()
 
             batch_size = labels.shape[0]
-            batch_loss = loss.data * batch_size
-            batch_correct = (logits.data.argmax(axis=1) == labels.data).sum()
+            batch_loss = loss.array * batch_size
+            batch_correct = (logits.array.argmax(axis=1) == labels.array).sum()
             loss_sum = batch_loss if loss_sum is None else loss_sum + batch_loss
             correct = batch_correct if correct is None else correct + batch_correct
             count += batch_size
