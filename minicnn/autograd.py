@@ -196,7 +196,11 @@ class Tensor:
         return self.device.startswith("cuda")
 
     def size(self, dim: int | None = None):
-        return self.shape if dim is None else self.shape[dim]
+        if dim is None:
+            return self.shape
+        from .functional.dims import normalize_dim  # functional sits above autograd
+
+        return self.shape[normalize_dim(dim, self.ndim, "size")] if self.ndim else 1
 
     def dim(self) -> int:
         return self.ndim
