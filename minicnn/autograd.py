@@ -18,7 +18,9 @@ import threading
 
 import numpy as np
 
+from . import anomaly as _anomaly
 from . import backend
+from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly  # noqa: F401 - torch.autograd's names
 
 # ----------------------------------------------------------------------------------------------
 # Gradient mode
@@ -337,6 +339,8 @@ def run_backward(root, grad, retain_graph: bool = False) -> None:
         input_grads = node.backward(grad_output)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
+        if _anomaly.enabled:
+            _anomaly.check_backward(node, grad_output, input_grads)
         inputs = node.inputs
         if not retain_graph:
             node.release()
@@ -420,6 +424,8 @@ class Function:
         output = ctx.forward(*arrays, **params)
         if isinstance(output, np.generic):  # numpy reduces to scalars; a Tensor always holds an array
             output = np.asarray(output)
+        if _anomaly.enabled:
+            _anomaly.check_forward(ctx, arrays, output)
         result = Tensor._wrap(output)
         result.requires_grad = any(needs) and output.dtype.kind == "f"
         if result.requires_grad:
