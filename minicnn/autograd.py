@@ -202,7 +202,9 @@ class Tensor:
             return self.shape
         from .functional.dims import normalize_dim  # functional sits above autograd
 
-        return self.shape[normalize_dim(dim, self.ndim, "size")] if self.ndim else 1
+        if self.ndim == 0:
+            raise IndexError(f"size: Dimension specified as {dim} but tensor has no dimensions")
+        return self.shape[normalize_dim(dim, self.ndim, "size")]
 
     def dim(self) -> int:
         return self.ndim
