@@ -109,22 +109,24 @@ class Trainer:
         loss_sum = correct = None  # device scalars: summed without waiting for the device
         count, started = 0, time.perf_counter()
         watch = self._finite_watch()
-        for step, batch in enumerate(bar, 1):
-            images, labels = to_device_batch(batch, self.device)
-            logits, loss = self._forward_backward(images, labels, watch, step)
-            watch.record(step, loss)  # raises before the step is applied when it is checked at once (cpu)
-            self.optimizer.step()
+        try:  # a diverging run raises from inside the loop: the bar is closed all the same
+            for step, batch in enumerate(bar, 1):
+                images, labels = to_device_batch(batch, self.device)
+                logits, loss = self._forward_backward(images, labels, watch, step)
+                watch.record(step, loss)  # raises before the step is applied when it is checked at once (cpu)
+                self.optimizer.step()
 
-            batch_size = labels.shape[0]
-            batch_loss = loss.array * batch_size
-            batch_correct = (logits.array.argmax(axis=1) == labels.array).sum()
-            loss_sum = batch_loss if loss_sum is None else loss_sum + batch_loss
-            correct = batch_correct if correct is None else correct + batch_correct
-            count += batch_size
-            if step % _REFRESH_EVERY == 0:
-                rate = count / max(time.perf_counter() - started, 1e-9)
-                bar.set_postfix_str(_running_text(loss_sum, correct, count, rate))
-        bar.close()
+                batch_size = labels.shape[0]
+                batch_loss = loss.array * batch_size
+                batch_correct = (logits.array.argmax(axis=1) == labels.array).sum()
+                loss_sum = batch_loss if loss_sum is None else loss_sum + batch_loss
+                correct = batch_correct if correct is None else correct + batch_correct
+                count += batch_size
+                if step % _REFRESH_EVERY == 0:
+                    rate = count / max(time.perf_counter() - started, 1e-9)
+                    bar.set_postfix_str(_running_text(loss_sum, correct, count, rate))
+        finally:
+            bar.close()
         watch.check()
         if count == 0:
             raise ValueError("Trainer.train_epoch: the training loader yielded no batches")
