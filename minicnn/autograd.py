@@ -18,7 +18,9 @@ import threading
 
 import numpy as np
 
+from . import anomaly as _anomaly
 from . import backend
+from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly  # noqa: F401 - torch.autograd's names
 
 # ----------------------------------------------------------------------------------------------
 # Gradient mode
@@ -196,7 +198,13 @@ class Tensor:
         return self.device.startswith("cuda")
 
     def size(self, dim: int | None = None):
-        return self.shape if dim is None else self.shape[dim]
+        if dim is None:
+            return self.shape
+        from .functional.dims import normalize_dim  # functional sits above autograd
+
+        if self.ndim == 0:
+            raise IndexError(f"size: Dimension specified as {dim} but tensor has no dimensions")
+        return self.shape[normalize_dim(dim, self.ndim, "size")]
 
     def dim(self) -> int:
         return self.ndim
@@ -333,6 +341,8 @@ def run_backward(root, grad, retain_graph: bool = False) -> None:
         input_grads = node.backward(grad_output)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
+        if _anomaly.enabled:
+            _anomaly.check_backward(node, grad_output, input_grads)
         inputs = node.inputs
         if not retain_graph:
             node.release()
@@ -416,6 +426,8 @@ class Function:
         output = ctx.forward(*arrays, **params)
         if isinstance(output, np.generic):  # numpy reduces to scalars; a Tensor always holds an array
             output = np.asarray(output)
+        if _anomaly.enabled:
+            _anomaly.check_forward(ctx, arrays, output)
         result = Tensor._wrap(output)
         result.requires_grad = any(needs) and output.dtype.kind == "f"
         if result.requires_grad:

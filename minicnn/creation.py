@@ -13,6 +13,30 @@ def _shape(size) -> tuple:
     return tuple(size)
 
 
+def nested_sequence_error(data, op: str = "tensor"):
+    """torch's ValueError for a ragged nested list (``[[1, 2], [3]]``), TypeError for elements that are not
+    numbers; None when ``data`` is a well-formed nested sequence of numbers."""
+    shape: list = []
+    level = [data]
+    dim = 0
+    while level and all(isinstance(item, (list, tuple)) for item in level):
+        length = len(level[0])
+        for item in level:
+            if len(item) != length:
+                return ValueError(f"{op}: expected sequence of length {length} at dim {dim} (got {len(item)}): "
+                                  f"the nested lists are ragged, so they have no shape (outer shape {tuple(shape)})")
+        shape.append(length)
+        level = [element for item in level for element in item]
+        dim += 1
+    for item in level:
+        if isinstance(item, (list, tuple)):
+            return ValueError(f"{op}: expected a number at dim {dim} but got a sequence of length {len(item)} "
+                              f"(the nested lists are ragged)")
+        if not isinstance(item, (bool, int, float, complex, np.generic, Tensor)):
+            return TypeError(f"{op}: invalid data type {type(item).__name__!r} at dim {dim}; expected numbers")
+    return None
+
+
 def tensor(data, requires_grad: bool = False, dtype=None, device=None) -> Tensor:
     """A new tensor holding ``data`` (copied). Float data becomes float32 unless it is a float64 array
     or ``dtype`` says otherwise; integer data stays integer (int64 for python ints)."""
@@ -21,6 +45,10 @@ def tensor(data, requires_grad: bool = False, dtype=None, device=None) -> Tensor
     if isinstance(data, (np.ndarray, np.generic)) or hasattr(data, "__array_namespace__") or hasattr(data, "get"):
         xp = backend.get_array_module(data)
         data = xp.array(data, dtype=dtype, copy=True)
+    elif isinstance(data, (list, tuple)):
+        error = nested_sequence_error(data)
+        if error is not None:
+            raise error
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
 
 

@@ -8,11 +8,14 @@ hostile file can at worst be refused, never execute anything.
 
 Writing is atomic: the archive goes to a temporary file in the same directory, is flushed and
 fsync'ed, then renamed over ``path``. A crash in the middle leaves the previous checkpoint intact.
+The temporary file is named ``.<name>.<pid>-<random>.tmp``: a save that was killed leaves one behind,
+and the next save to the same path removes it once no process of that pid is running.
 """
 from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections import OrderedDict
 
@@ -153,7 +156,9 @@ def save(obj, path) -> None:
     members[STRUCTURE_MEMBER] = np.frombuffer(json.dumps(structure).encode("utf-8"), dtype=np.uint8)
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
+    _remove_stale_temporaries(directory, os.path.basename(path))
+    handle, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.{os.getpid()}-", suffix=".tmp",
+                                         dir=directory)
     try:
         with os.fdopen(handle, "wb") as file:
             np.savez(file, **members)
@@ -166,6 +171,38 @@ def save(obj, path) -> None:
             os.unlink(temporary)
         raise
     _fsync_directory(directory)
+
+
+def _remove_stale_temporaries(directory: str, name: str) -> None:
+    """Delete the temporary files that killed saves of ``name`` left in ``directory``: those whose
+    process no longer runs (or that carry no pid). A save still running elsewhere keeps its file."""
+    prefix = f".{name}."
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        return
+    for entry in entries:
+        if not (entry.startswith(prefix) and entry.endswith(".tmp")):
+            continue
+        owner = re.match(r"(\d+)-", entry[len(prefix):])
+        if owner is not None and _process_running(int(owner.group(1))):
+            continue
+        try:
+            os.unlink(os.path.join(directory, entry))
+        except OSError:
+            pass  # removed meanwhile by another save, or not ours to remove
+
+
+def _process_running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True  # another thread of this process may be saving to the same path
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError, ValueError):  # no such process, or no such pid at all
+        return False
+    except (PermissionError, OSError):
+        return True  # exists, owned by someone else (or cannot tell: keep the file)
+    return True
 
 
 def _current_umask() -> int:

@@ -7,7 +7,9 @@
     python -m minicnn summary --model resnet18 --input 3,224,224
     python -m minicnn gradcheck
 
-A mistake in the arguments or the data ends with one line on stderr and exit code 2.
+A mistake in the arguments, an unreadable input file or an unusable output path ends with one line
+on stderr and exit code 2; a training run whose loss or gradients become NaN or infinite stops with
+one line and exit code 3 (its last good checkpoints are kept).
 """
 from __future__ import annotations
 
@@ -15,6 +17,9 @@ import argparse
 import sys
 
 from .errors import UsageError
+
+EXIT_USAGE = 2  # a bad argument, input file or output path
+EXIT_DIVERGED = 3  # training stopped: the loss or a gradient became NaN or infinite
 
 COMMANDS = ("train", "evaluate", "predict", "summary", "gradcheck")
 
@@ -33,7 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    """Run one command; returns the exit code (0 ok, 1 a failed check, 2 a usage error)."""
+    """Run one command; returns the exit code (0 ok, 1 a failed check, 2 a usage error, 3 a diverged run)."""
+    from ..training import TrainingDiverged
+
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
@@ -44,8 +51,19 @@ def main(argv=None) -> int:
     try:
         return args.run(args) or 0
     except UsageError as error:
-        print(f"minicnn {args.command}: error: {error}", file=sys.stderr)
-        return 2
+        return _fail(args.command, error, EXIT_USAGE)
+    except TrainingDiverged as error:
+        return _fail(args.command, error, EXIT_DIVERGED)
+    except OSError as error:  # a file that vanished or became unreadable or unwritable while the command ran
+        where = f" {error.filename}" if getattr(error, "filename", None) else ""
+        return _fail(args.command, f"{error.strerror or error}{where}", EXIT_USAGE)
     except KeyboardInterrupt:
         print(f"minicnn {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _fail(command: str, error, code: int) -> int:
+    """Report ``error`` as one line on stderr, whatever line breaks its message holds."""
+    message = " ".join(str(error).split())
+    print(f"minicnn {command}: error: {message}", file=sys.stderr)
+    return code

@@ -1,6 +1,8 @@
 """Rebuilding a trained model from a checkpoint file alone (its config says which model and input)."""
 from __future__ import annotations
 
+import os
+
 from ..serialization import CheckpointError
 from ..training import load_checkpoint
 from .errors import UsageError
@@ -9,6 +11,8 @@ from .model_builder import build_model
 
 def load_trained_model(path: str):
     """(model in eval mode, checkpoint) from a checkpoint written by ``minicnn train``."""
+    if os.path.isdir(path):
+        raise UsageError(f"{path} is a folder, not a checkpoint file (e.g. {os.path.join(path, 'best.npz')})")
     try:
         checkpoint = load_checkpoint(path)
     except FileNotFoundError:

@@ -95,11 +95,13 @@ def _mnist_like(spec, size, dataset_class, title):
         return train, held_out, root, []
     except FileNotFoundError:
         pass
+    except (ValueError, OSError) as error:  # present but damaged: never silently fall back to the test set
+        raise UsageError(f"cannot read {title} in {root}: {error}") from None
     try:
         test = dataset_class(root, train=False)
     except FileNotFoundError as error:
         raise UsageError(str(error)) from None
-    except ValueError as error:
+    except (ValueError, OSError) as error:
         raise UsageError(f"cannot read {title} in {root}: {error}") from None
     # Only the t10k files: the usual quick split of that set.
     note = (f"{root} holds only the {title} test set (t10k): training on its first {T10K_TRAIN:,} images, "

@@ -6,6 +6,8 @@ MNIST are white strokes on black: pass ``--invert`` for dark ink on light paper.
 """
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 
 from .. import functional as F
@@ -41,7 +43,8 @@ def load_image(path: str, config: dict, invert: bool = False) -> np.ndarray:
             pixels = np.asarray(image, dtype=np.uint8)
     except (FileNotFoundError, IsADirectoryError):
         raise UsageError(f"no image file {path}") from None
-    except (UnidentifiedImageError, OSError, ValueError) as error:
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError, zlib.error,
+            Image.DecompressionBombError) as error:  # what Pillow raises for damaged files, by format
         raise UsageError(f"cannot read image {path}: {error}") from None
     if pixels.ndim == 2:
         pixels = pixels[:, :, None]

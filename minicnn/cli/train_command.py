@@ -10,6 +10,7 @@ import os
 import shlex
 import sys
 import time
+import warnings
 
 from .. import backend, optim
 from .. import random as minicnn_random
@@ -55,6 +56,9 @@ def add_parser(commands) -> None:
     parser.add_argument("--resume", action="store_true", help="continue from OUT/last.npz up to --epochs")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--detect-anomaly", action="store_true",
+                        help="check every operation (slow): a diverging run names the operation and the layer "
+                             "that first produced a NaN or an infinity")
     parser.set_defaults(run=run)
 
 
@@ -101,6 +105,7 @@ def run(args) -> int:
     _check_numbers(args)
     device = _check_device(args.device)
     out_dir = args.out or os.path.join("runs", f"{args.model}-{args.dataset}")
+    check_output_dir(out_dir)
     last_path = os.path.join(out_dir, "last.npz")
     if args.resume:
         try:
@@ -110,6 +115,10 @@ def run(args) -> int:
         except (CheckpointError, ValueError) as error:
             raise UsageError(f"--resume: cannot read {last_path}: {error}") from None
 
+    try:  # now, not after the first epoch: an output folder that cannot be made is known at once
+        os.makedirs(out_dir, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"--out {out_dir}: cannot create the folder ({error.strerror or error})") from None
     minicnn_random.manual_seed(args.seed)
     train_set, eval_set, info = load_datasets(args)
     for note in info.notes:
@@ -127,11 +136,14 @@ def run(args) -> int:
     scheduler = make_scheduler(args, optimizer)
     config = {"model": args.model, "model_kwargs": kwargs, **info.config()}
     trainer = Trainer(model, optimizer, scheduler=scheduler, device=device, out_dir=out_dir,
-                      progress=not args.no_progress, config=config)
+                      progress=not args.no_progress, config=config, detect_anomaly=args.detect_anomaly)
     print(f"training {args.model} on {info.name}: {len(train_set)} training images, {len(eval_set)} held out, "
           f"{info.in_channels}x{info.image_size}x{info.image_size}, {info.num_classes} classes, device {device}")
     started = time.perf_counter()
-    history = trainer.fit(train_loader, eval_loader, epochs=args.epochs, resume=args.resume)
+    with warnings.catch_warnings():
+        # A diverging run is reported once, by the trainer, not by numpy on every overflowing operation.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        history = trainer.fit(train_loader, eval_loader, epochs=args.epochs, resume=args.resume)
     seconds = time.perf_counter() - started
 
     best_path = os.path.join(out_dir, "best.npz")
@@ -141,6 +153,19 @@ def run(args) -> int:
     print(f"checkpoint: {best_path} (last epoch: {last_path}); history: {os.path.join(out_dir, 'history.csv')}")
     print(f"evaluate it with: {_program()} evaluate --checkpoint {shlex.quote(best_path)}")
     return 0
+
+
+def check_output_dir(out_dir: str) -> None:
+    """A UsageError unless ``out_dir`` is a folder this process can write in, or one it can create."""
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise UsageError(f"--out {out_dir} is an existing file, not a folder")
+    existing = os.path.abspath(out_dir)
+    while not os.path.exists(existing):  # the nearest folder that exists must let us create the rest
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise UsageError(f"--out {out_dir}: {existing} is a file, so the folder cannot be created")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {out_dir}: {existing} is not writable")
 
 
 def _program() -> str:

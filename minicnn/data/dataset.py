@@ -50,7 +50,14 @@ def collate_arrays(samples) -> tuple:
         elif isinstance(values[0], float):
             columns.append(np.asarray(values, dtype=np.float32))
         else:
-            columns.append(np.stack([_host_array(v) for v in values]))
+            arrays = [_host_array(v) for v in values]
+            shapes = {tuple(array.shape) for array in arrays}
+            if len(shapes) > 1:
+                odd = next(i for i, array in enumerate(arrays) if array.shape != arrays[0].shape)
+                raise RuntimeError(f"collate: stack expects each sample to have the same shape, but element "
+                                   f"{position} of sample 0 has shape {arrays[0].shape} and of sample {odd} shape "
+                                   f"{arrays[odd].shape} (resize the images to one size, e.g. transforms.Resize)")
+            columns.append(np.stack(arrays))
     return tuple(columns)
 
 

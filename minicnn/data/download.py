@@ -11,6 +11,7 @@ next attempt. Only ``urllib`` from the standard library is used.
 from __future__ import annotations
 
 import gzip
+import zlib
 import hashlib
 import os
 import shutil
@@ -180,20 +181,28 @@ def extract_archive(path, destination=None) -> Path:
     destination = Path(destination) if destination is not None else path.parent
     destination.mkdir(parents=True, exist_ok=True)
     name = path.name.lower()
+    damaged = (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile)
     if name.endswith((".tar", ".tar.gz", ".tgz")):
-        with tarfile.open(path, "r:*") as archive:
-            members = archive.getmembers()
-            for member in members:
-                _check_member(member, path)
-            # The stdlib's own "data" filter (Python >= 3.10.12 / 3.11.4) is a second line of defence.
-            safety = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
-            archive.extractall(destination, members=members, **safety)
+        try:
+            with tarfile.open(path, "r:*") as archive:
+                members = archive.getmembers()
+                for member in members:
+                    _check_member(member, path)
+                # The stdlib's own "data" filter (Python >= 3.10.12 / 3.11.4) is a second line of defence.
+                safety = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+                archive.extractall(destination, members=members, **safety)
+        except damaged as error:
+            raise ValueError(f"extract_archive: {path} is a damaged archive ({type(error).__name__}: {error})") from None
         return destination
     if name.endswith(".gz"):
         target = destination / path.name[:-3]
         partial = target.with_name(target.name + ".part")
-        with gzip.open(path, "rb") as source, open(partial, "wb") as out:
-            shutil.copyfileobj(source, out, CHUNK_SIZE)
+        try:
+            with gzip.open(path, "rb") as source, open(partial, "wb") as out:
+                shutil.copyfileobj(source, out, CHUNK_SIZE)
+        except damaged as error:
+            partial.unlink(missing_ok=True)
+            raise ValueError(f"extract_archive: {path} is a damaged gzip file ({type(error).__name__}: {error})") from None
         os.replace(partial, target)
         return target
     raise ValueError(f"extract_archive: unsupported archive type {path.name!r} (expected .tar, .tar.gz, .tgz, .gz)")

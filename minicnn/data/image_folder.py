@@ -12,6 +12,7 @@ array fast path like MNIST.
 from __future__ import annotations
 
 import numbers
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -73,8 +74,9 @@ class ImageFolder(Dataset):
                 if self.image_size is not None and image.size != self.image_size[::-1]:
                     image = image.resize(self.image_size[::-1], Image.BILINEAR)
                 pixels = np.asarray(image, dtype=np.uint8)
-        except (UnidentifiedImageError, OSError, ValueError) as error:
-            raise ValueError(f"ImageFolder: cannot read image {path}: {error}") from error
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError, zlib.error,
+                Image.DecompressionBombError) as error:  # what Pillow raises for damaged files, by format
+            raise ValueError(f"ImageFolder: cannot read image {path}: {error}") from None
         return pixels[:, :, None] if pixels.ndim == 2 else pixels
 
     def _preload(self) -> ArrayImageDataset:

@@ -8,6 +8,7 @@ directory holding only the t10k files serves ``train=False``. IDX format: two ze
 from __future__ import annotations
 
 import gzip
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -28,8 +29,8 @@ def read_idx(path) -> np.ndarray:
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)
-        except (OSError, EOFError) as error:
-            raise ValueError(f"read_idx: {path} is a damaged gzip file ({error})") from error
+        except (OSError, EOFError, zlib.error) as error:  # a bad header, a cut-off end, corrupt deflate data
+            raise ValueError(f"read_idx: {path} is a damaged gzip file ({type(error).__name__}: {error})") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
         raise ValueError(f"read_idx: {path} is not an IDX file (bad magic number {raw[:4].hex() or 'empty'})")
     ndim = raw[3]

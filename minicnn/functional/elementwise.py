@@ -35,6 +35,29 @@ def as_tensor_like(value, like: Tensor) -> Tensor:
     return Tensor(value, device=like.device)
 
 
+def broadcast_error(op: str, a_shape: tuple, b_shape: tuple):
+    """torch's RuntimeError for shapes that do not broadcast, naming ``op`` and both shapes (None if they do)."""
+    a_shape, b_shape = tuple(a_shape), tuple(b_shape)
+    for position in range(1, min(len(a_shape), len(b_shape)) + 1):
+        a_size, b_size = a_shape[-position], b_shape[-position]
+        if a_size != b_size and a_size != 1 and b_size != 1:
+            dim = max(len(a_shape), len(b_shape)) - position
+            return RuntimeError(f"{op}: The size of tensor a ({a_size}) must match the size of tensor b ({b_size}) "
+                                f"at non-singleton dimension {dim}: shapes {a_shape} and {b_shape} do not broadcast")
+    return None
+
+
+def _apply_binary(function, op: str, a, b) -> Tensor:
+    a, b = _binary_operands(a, b)
+    try:
+        return function.apply(a, b)
+    except ValueError:  # numpy's broadcasting error names neither the op nor torch's terms
+        error = broadcast_error(op, a.shape, b.shape)
+        if error is None:
+            raise
+        raise error from None
+
+
 def _binary_operands(a, b):
     if not isinstance(a, Tensor):
         a = as_tensor_like(a, b)
@@ -250,19 +273,19 @@ class Where(Function):
 # ----------------------------------------------------------------------------------------------
 
 def add(a, b) -> Tensor:
-    return Add.apply(*_binary_operands(a, b))
+    return _apply_binary(Add, "add", a, b)
 
 
 def sub(a, b) -> Tensor:
-    return Sub.apply(*_binary_operands(a, b))
+    return _apply_binary(Sub, "sub", a, b)
 
 
 def mul(a, b) -> Tensor:
-    return Mul.apply(*_binary_operands(a, b))
+    return _apply_binary(Mul, "mul", a, b)
 
 
 def div(a, b) -> Tensor:
-    return Div.apply(*_binary_operands(a, b))
+    return _apply_binary(Div, "div", a, b)
 
 
 def neg(a: Tensor) -> Tensor:
@@ -270,7 +293,7 @@ def neg(a: Tensor) -> Tensor:
 
 
 def pow(a, b) -> Tensor:  # noqa: A001 - torch's name
-    return Pow.apply(*_binary_operands(a, b))
+    return _apply_binary(Pow, "pow", a, b)
 
 
 def exp(a: Tensor) -> Tensor:
@@ -308,4 +331,8 @@ def where(condition, a, b) -> Tensor:
     else:
         a = as_tensor_like(a, b)
     condition = condition if isinstance(condition, Tensor) else Tensor(condition, device=a.device)
+    error = broadcast_error("where", a.shape, b.shape) or broadcast_error("where", condition.shape, a.shape) \
+        or broadcast_error("where", condition.shape, b.shape)
+    if error is not None:
+        raise error
     return Where.apply(condition, a, b)

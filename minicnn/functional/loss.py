@@ -16,6 +16,7 @@ from .. import backend
 from ..autograd import Function, Tensor
 from .cast import cast
 from .elementwise import where
+from .dims import normalize_dim
 
 __all__ = ["softmax", "log_softmax", "cross_entropy", "nll_loss", "mse_loss"]
 
@@ -73,10 +74,7 @@ def _softmax_dim(name: str, input: Tensor, dim, dtype):
         input = cast(input, dtype)
     if input.dtype.kind != "f":
         raise TypeError(f"{name}: expected a floating point tensor, got dtype {input.dtype}")
-    ndim = max(input.ndim, 1)
-    if not -ndim <= dim < ndim:
-        raise ValueError(f"{name}: dim {dim} is out of range for a tensor of shape {input.shape}")
-    return input, dim % ndim
+    return input, normalize_dim(dim, input.ndim, name)
 
 
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:

@@ -7,19 +7,13 @@ from __future__ import annotations
 
 from .. import backend
 from ..autograd import Function, Tensor
+from .dims import normalize_dim, normalize_dims
 
 
 def normalize_axes(axis, ndim: int, name: str):
-    """Axis argument (None, int, or tuple) as a sorted tuple of non-negative axes."""
-    if axis is None:
-        return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
-    result = []
-    for a in axes:
-        if not -ndim <= a < max(ndim, 1):
-            raise ValueError(f"{name}: axis {a} is out of range for a tensor of {ndim} dimensions")
-        result.append(a % max(ndim, 1))
-    return tuple(sorted(set(result)))
+    """Axis argument (None, int, or tuple) as a sorted tuple of non-negative axes (torch's IndexError
+    for one out of range)."""
+    return normalize_dims(axis, ndim, name)
 
 
 def _expand_to_input(grad, input_shape, axes, keepdims: bool):
@@ -99,10 +93,12 @@ def amin(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
 
 
 def argmax(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    dim = None if dim is None else normalize_dim(dim, a.ndim, "argmax")
     xp = backend.get_array_module(a.array)
     return Tensor(xp.argmax(a.array, axis=dim, keepdims=keepdim))
 
 
 def argmin(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    dim = None if dim is None else normalize_dim(dim, a.ndim, "argmin")
     xp = backend.get_array_module(a.array)
     return Tensor(xp.argmin(a.array, axis=dim, keepdims=keepdim))

@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function, Tensor
+from .dims import normalize_dim
 
 
 class Reshape(Function):
@@ -116,35 +117,43 @@ view = reshape
 def permute(a: Tensor, *axes) -> Tensor:
     if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
         axes = tuple(axes[0])
-    if sorted(ax % a.ndim for ax in axes) != list(range(a.ndim)):
-        raise ValueError(f"permute: {axes} is not a permutation of the {a.ndim} axes of shape {a.shape}")
-    return Permute.apply(a, axes=tuple(ax % a.ndim for ax in axes))
+    if len(axes) != a.ndim:
+        raise RuntimeError(f"permute: number of dims in {axes} does not match the {a.ndim} dims of shape {a.shape}")
+    normalized = tuple(normalize_dim(ax, a.ndim, "permute") for ax in axes) if a.ndim else ()
+    if sorted(normalized) != list(range(a.ndim)):
+        raise RuntimeError(f"permute: duplicate dims are not allowed in {axes} (shape {a.shape})")
+    return Permute.apply(a, axes=normalized)
 
 
 def transpose(a: Tensor, dim0: int, dim1: int) -> Tensor:
+    dim0, dim1 = normalize_dim(dim0, a.ndim, "transpose"), normalize_dim(dim1, a.ndim, "transpose")
+    if a.ndim == 0:
+        return reshape(a, ())
     axes = list(range(a.ndim))
     axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
     return Permute.apply(a, axes=tuple(axes))
 
 
 def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    start, end = normalize_dim(start_dim, a.ndim, "flatten"), normalize_dim(end_dim, a.ndim, "flatten")
     if a.ndim == 0:
         return reshape(a, (1,))
-    start, end = start_dim % a.ndim, end_dim % a.ndim
+    if start > end:
+        raise RuntimeError(f"flatten: start_dim {start_dim} cannot come after end_dim {end_dim} (shape {a.shape})")
     merged = int(np.prod(a.shape[start : end + 1]))
     return reshape(a, a.shape[:start] + (merged,) + a.shape[end + 1 :])
 
 
 def unsqueeze(a: Tensor, dim: int) -> Tensor:
-    dim = dim % (a.ndim + 1)
+    dim = normalize_dim(dim, a.ndim + 1, "unsqueeze")
     return reshape(a, a.shape[:dim] + (1,) + a.shape[dim:])
 
 
 def squeeze(a: Tensor, dim=None) -> Tensor:
     if dim is None:
         return reshape(a, tuple(s for s in a.shape if s != 1))
-    dim = dim % a.ndim
-    if a.shape[dim] != 1:
+    dim = normalize_dim(dim, a.ndim, "squeeze")
+    if a.ndim == 0 or a.shape[dim] != 1:
         return a
     return reshape(a, a.shape[:dim] + a.shape[dim + 1 :])
 
@@ -160,7 +169,12 @@ def cat(tensors, dim: int = 0) -> Tensor:
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors")
     first = tensors[0]
-    axis = dim % first.ndim
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"cat: expected a sequence of Tensors, but element {i} is {type(t).__name__}")
+        if t.ndim == 0:
+            raise RuntimeError(f"cat: zero-dimensional tensor (at position {i}) cannot be concatenated")
+    axis = normalize_dim(dim, first.ndim, "cat")
     for i, t in enumerate(tensors[1:], start=1):
         if t.ndim != first.ndim or any(
             s != f for k, (s, f) in enumerate(zip(t.shape, first.shape)) if k != axis
@@ -177,6 +191,13 @@ def stack(tensors, dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
         raise ValueError("stack: expected a non-empty list of tensors")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"stack: expected a sequence of Tensors, but element {i} is {type(t).__name__}")
+        if t.shape != tensors[0].shape:
+            raise RuntimeError(f"stack: expects each tensor to be equal size, but got {tensors[0].shape} at entry 0 "
+                               f"and {t.shape} at entry {i}")
+    dim = normalize_dim(dim, tensors[0].ndim + 1, "stack")
     return cat([unsqueeze(t, dim) for t in tensors], dim=dim)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import warnings
 
+from .. import argcheck
 from .. import functional as F
 from .module import Module
 
@@ -40,7 +41,7 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope: float = 1e-2, inplace: bool = False):
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope = argcheck.number(type(self).__name__, "negative_slope", negative_slope)
         self.inplace = inplace
 
     def forward(self, input):
@@ -74,7 +75,7 @@ class Softmax(Module):
 
     def __init__(self, dim: int | None = None):
         super().__init__()
-        self.dim = dim
+        self.dim = dim if dim is None else argcheck.integer(type(self).__name__, "dim", dim)
 
     def forward(self, input):
         dim = self.dim if self.dim is not None else _implicit_dim(input.ndim, "softmax")
@@ -89,7 +90,7 @@ class LogSoftmax(Module):
 
     def __init__(self, dim: int | None = None):
         super().__init__()
-        self.dim = dim
+        self.dim = dim if dim is None else argcheck.integer(type(self).__name__, "dim", dim)
 
     def forward(self, input):
         dim = self.dim if self.dim is not None else _implicit_dim(input.ndim, "log_softmax")

@@ -1,6 +1,7 @@
 """``Conv2d``: holds the filters and bias, calls ``functional.conv2d``."""
 from __future__ import annotations
 
+from .. import argcheck
 from .. import functional as F
 from ._utils import check_channels, check_rank, empty_parameter_data, pair, reset_weight_and_bias
 from .module import Module
@@ -18,6 +19,15 @@ class Conv2d(Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
                  groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None, dtype=None):
         super().__init__()
+        name = type(self).__name__
+        in_channels = argcheck.integer(name, "in_channels", in_channels, 1)
+        out_channels = argcheck.integer(name, "out_channels", out_channels, 1)
+        kernel_size = argcheck.int_pair(name, "kernel_size", kernel_size, 1)
+        stride = argcheck.int_pair(name, "stride", stride, 1)
+        dilation = argcheck.int_pair(name, "dilation", dilation, 1)
+        if not isinstance(padding, str):
+            padding = argcheck.int_pair(name, "padding", padding, 0)
+        groups = argcheck.integer(name, "groups", groups, 1)
         if groups <= 0:
             raise ValueError("Conv2d: groups must be a positive integer")
         if in_channels % groups or out_channels % groups:

@@ -1,6 +1,7 @@
 """``Dropout``: zeroes each element with probability p while training (scaling the rest by 1/(1-p))."""
 from __future__ import annotations
 
+from .. import argcheck
 from .. import functional as F
 from .module import Module
 
@@ -10,7 +11,9 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
-        if p < 0 or p > 1:
+        if isinstance(p, bool) or not isinstance(p, (int, float)):
+            argcheck.number(type(self).__name__, "dropout probability p", p)
+        if not 0 <= p <= 1:
             raise ValueError(f"Dropout: dropout probability has to be between 0 and 1, but got {p}")
         self.p = p
         self.inplace = inplace

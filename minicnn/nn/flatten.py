@@ -1,6 +1,7 @@
 """``Flatten``: merges dimensions start_dim..end_dim, by default everything but the batch."""
 from __future__ import annotations
 
+from .. import argcheck
 from .module import Module
 
 
@@ -9,8 +10,8 @@ class Flatten(Module):
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1):
         super().__init__()
-        self.start_dim = start_dim
-        self.end_dim = end_dim
+        self.start_dim = argcheck.integer("Flatten", "start_dim", start_dim)
+        self.end_dim = argcheck.integer("Flatten", "end_dim", end_dim)
 
     def forward(self, input):
         return input.flatten(self.start_dim, self.end_dim)

@@ -1,6 +1,7 @@
 """``Linear`` (y = x W^T + b) and ``Identity``."""
 from __future__ import annotations
 
+from .. import argcheck
 from .. import functional as F
 from ._utils import check_channels, empty_parameter_data, reset_weight_and_bias
 from .module import Module
@@ -16,8 +17,8 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None):
         super().__init__()
-        self.in_features = in_features
-        self.out_features = out_features
+        self.in_features = argcheck.integer(type(self).__name__, "in_features", in_features, 0)
+        self.out_features = argcheck.integer(type(self).__name__, "out_features", out_features, 0)
         self.weight = Parameter(empty_parameter_data((out_features, in_features), device, dtype))
         if bias:
             self.bias = Parameter(empty_parameter_data((out_features,), device, dtype))

@@ -15,6 +15,7 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
+from .. import anomaly as _anomaly
 from .. import backend
 from ..autograd import Tensor
 from .parameter import Parameter
@@ -63,6 +64,8 @@ class Module:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args, **kwargs):
+        if _anomaly.enabled:  # anomaly mode names the layer an operation ran in
+            return _anomaly.call_module(self, args, kwargs)
         return self.forward(*args, **kwargs)
 
     # -- registration ------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import backend
+from .. import argcheck, backend
 from .. import functional as F
 from ..autograd import Tensor
 from . import init
@@ -28,9 +28,10 @@ class _BatchNorm(Module):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True, device=None, dtype=None, *, bias: bool = True):
         super().__init__()
-        self.num_features = num_features
-        self.eps = eps
-        self.momentum = momentum
+        name = type(self).__name__
+        self.num_features = num_features = argcheck.integer(name, "num_features", num_features, 0)
+        self.eps = argcheck.number(name, "eps", eps, 0)
+        self.momentum = momentum if momentum is None else argcheck.probability(name, "momentum", momentum)
         self.affine = affine
         self.track_running_stats = track_running_stats
         if affine:

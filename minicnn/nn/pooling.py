@@ -4,9 +4,23 @@ Each takes (N, C, H, W) or unbatched (C, H, W) and calls the matching ``function
 """
 from __future__ import annotations
 
+from .. import argcheck
 from .. import functional as F
 from ._utils import check_rank
 from .module import Module
+
+
+def _check_window(layer: str, kernel_size, stride, padding, dilation=1) -> None:
+    """kernel_size, stride and dilation positive, padding at most half the (dilated) kernel, as torch requires."""
+    kernel = argcheck.int_pair(layer, "kernel_size", kernel_size, 1)
+    if stride is not None:
+        argcheck.int_pair(layer, "stride", stride, 1)
+    dilation = argcheck.int_pair(layer, "dilation", dilation, 1)
+    padding = argcheck.int_pair(layer, "padding", padding, 0)
+    for pad, size, spread in zip(padding, kernel, dilation):
+        if pad > (spread * (size - 1) + 1) // 2:
+            raise ValueError(f"{layer}: padding {padding} should be at most half of the effective kernel size "
+                             f"{kernel} (dilation {dilation})")
 
 
 def _batched(layer, input, pool):
@@ -26,6 +40,7 @@ class MaxPool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices: bool = False,
                  ceil_mode: bool = False):
         super().__init__()
+        _check_window(type(self).__name__, kernel_size, stride, padding, dilation)
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding = padding
@@ -49,6 +64,9 @@ class AvgPool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                  count_include_pad: bool = True, divisor_override=None):
         super().__init__()
+        _check_window(type(self).__name__, kernel_size, stride, padding)
+        if divisor_override is not None:
+            argcheck.integer(type(self).__name__, "divisor_override", divisor_override, 1)
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding = padding
@@ -71,6 +89,7 @@ class AdaptiveAvgPool2d(Module):
 
     def __init__(self, output_size):
         super().__init__()
+        argcheck.int_pair(type(self).__name__, "output_size", output_size, 1, allow_none=True)
         self.output_size = output_size
 
     def forward(self, input):
@@ -85,6 +104,7 @@ class AdaptiveMaxPool2d(Module):
 
     def __init__(self, output_size, return_indices: bool = False):
         super().__init__()
+        argcheck.int_pair(type(self).__name__, "output_size", output_size, 1, allow_none=True)
         self.output_size = output_size
         self.return_indices = return_indices
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 
-from .. import backend
+from .. import argcheck, backend
 from .optimizer import Optimizer
 
 
@@ -24,6 +24,13 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0,
                  amsgrad: bool = False, *, maximize: bool = False):
+        name = type(self).__name__
+        for option, value in (("lr", lr), ("eps", eps), ("weight_decay", weight_decay)):
+            argcheck.number(name, option, value)
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise TypeError(f"{name}: betas must be a pair of numbers (beta1, beta2), got {betas!r}")
+        for index, beta in enumerate(betas):
+            argcheck.number(name, f"beta parameter at index {index}", beta)
         if lr < 0.0:
             raise ValueError(f"{type(self).__name__}: invalid learning rate {lr}")
         if eps < 0.0:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 
+from .. import argcheck
 from .optimizer import Optimizer
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR"]
@@ -21,6 +22,7 @@ class LRScheduler:
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        argcheck.integer(type(self).__name__, "last_epoch", last_epoch, -1)
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
@@ -69,8 +71,8 @@ class StepLR(LRScheduler):
     """Multiply the lr by ``gamma`` every ``step_size`` epochs."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1):
-        self.step_size = step_size
-        self.gamma = gamma
+        self.step_size = argcheck.integer("StepLR", "step_size", step_size, 1)
+        self.gamma = argcheck.number("StepLR", "gamma", gamma)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list:
@@ -83,8 +85,15 @@ class MultiStepLR(LRScheduler):
     """Multiply the lr by ``gamma`` at each epoch listed in ``milestones`` (repeats multiply again)."""
 
     def __init__(self, optimizer: Optimizer, milestones, gamma: float = 0.1, last_epoch: int = -1):
+        if not isinstance(milestones, (list, tuple)):
+            raise TypeError(f"MultiStepLR: milestones must be a list of epoch numbers, got {type(milestones).__name__} "
+                            f"{milestones!r}")
+        for milestone in milestones:
+            argcheck.integer("MultiStepLR", "each milestone", milestone, 0)
+        if list(milestones) != sorted(milestones):
+            raise ValueError(f"MultiStepLR: milestones should be a list of increasing integers, got {list(milestones)}")
         self.milestones = Counter(milestones)
-        self.gamma = gamma
+        self.gamma = argcheck.number("MultiStepLR", "gamma", gamma)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list:
@@ -106,7 +115,7 @@ class ExponentialLR(LRScheduler):
     """Multiply the lr by ``gamma`` every epoch."""
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1):
-        self.gamma = gamma
+        self.gamma = argcheck.number("ExponentialLR", "gamma", gamma)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list:
@@ -124,8 +133,8 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1):
-        self.T_max = T_max
-        self.eta_min = eta_min
+        self.T_max = argcheck.integer("CosineAnnealingLR", "T_max", T_max, 1)
+        self.eta_min = argcheck.number("CosineAnnealingLR", "eta_min", eta_min)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list:

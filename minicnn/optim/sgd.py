@@ -12,12 +12,17 @@ For each parameter p with gradient g, as PyTorch:
 from __future__ import annotations
 
 from .. import backend
+from .. import argcheck
 from .optimizer import Optimizer, required
 
 
 class SGD(Optimizer):
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
                  weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False):
+        for name, value in (("lr", lr), ("momentum", momentum), ("dampening", dampening),
+                            ("weight_decay", weight_decay)):
+            if value is not required:
+                argcheck.number("SGD", name, value)
         if lr is not required and lr < 0.0:
             raise ValueError(f"SGD: invalid learning rate {lr}")
         if momentum < 0.0:

@@ -11,15 +11,20 @@ With ``out_dir`` the trainer writes, after every epoch, ``last.npz`` (the run so
 they were, so on the cpu a run of 4 epochs and a run of 2 epochs resumed for 2 more end with the same
 weights, bit for bit: a ``minicnn.data.DataLoader`` orders each epoch from its seed and the epoch number
 (``set_epoch``), and that seed is saved in the checkpoint too.
+
+A run whose loss or gradients become NaN or infinite stops with ``TrainingDiverged`` naming the epoch
+and step, before that epoch's checkpoint is written (see divergence.py); ``detect_anomaly=True`` also
+names the operation and the layer that first produced the non-finite value (minicnn.anomaly).
 """
 from __future__ import annotations
 
 import os
 import time
 
-from .. import backend, functional, optim
+from .. import anomaly, backend, functional, optim
 from .. import random as minicnn_random
 from .checkpoint import load_checkpoint, save_checkpoint
+from .divergence import FiniteWatch, TrainingDiverged, non_finite_state
 from .evaluation import evaluate, to_device_batch
 from .history import History
 from .progress import progress_bar
@@ -43,10 +48,13 @@ class Trainer:
         config: a JSON-able dict stored in every checkpoint (how to rebuild the model; see minicnn.cli).
         log: called with one line of text per epoch (``print`` by default; None for silence).
         plot: also write history.png (needs matplotlib).
+        detect_anomaly: run every step in anomaly mode (slow): a divergence then names the operation
+            and the layer that first produced a NaN or an infinity.
     """
 
     def __init__(self, model, optimizer=None, loss_fn=None, scheduler=None, device="cpu", out_dir=None,
-                 progress: bool = True, config: dict | None = None, log=print, plot: bool = True):
+                 progress: bool = True, config: dict | None = None, log=print, plot: bool = True,
+                 detect_anomaly: bool = False):
         self.device = backend.normalize_device(device)
         self.model = model.to(self.device)
         self.optimizer = optimizer or optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
@@ -57,6 +65,7 @@ class Trainer:
         self.config = dict(config or {})
         self.log = log or (lambda line: None)
         self.plot = plot
+        self.detect_anomaly = bool(detect_anomaly)
         self.history = History()
         self.epoch = 0  # epochs finished
         self.best_val_acc: float | None = None
@@ -99,27 +108,58 @@ class Trainer:
         bar = progress_bar(loader, _length(loader), description, enabled=self.progress)
         loss_sum = correct = None  # device scalars: summed without waiting for the device
         count, started = 0, time.perf_counter()
-        for step, batch in enumerate(bar, 1):
-            images, labels = to_device_batch(batch, self.device)
-            logits, loss = self._forward_with_loss(images, labels)
-            self.optimizer.zero_grad()
-            loss.backward()
-            self.optimizer.step()
+        watch = self._finite_watch()
+        try:  # a diverging run raises from inside the loop: the bar is closed all the same
+            for step, batch in enumerate(bar, 1):
+                images, labels = to_device_batch(batch, self.device)
+                logits, loss = self._forward_backward(images, labels, watch, step)
+                watch.record(step, loss)  # raises before the step is applied when it is checked at once (cpu)
+                self.optimizer.step()
 
-            batch_size = labels.shape[0]
-            batch_loss = loss.array * batch_size
-            batch_correct = (logits.array.argmax(axis=1) == labels.array).sum()
-            loss_sum = batch_loss if loss_sum is None else loss_sum + batch_loss
-            correct = batch_correct if correct is None else correct + batch_correct
-            count += batch_size
-            if step % _REFRESH_EVERY == 0:
-                rate = count / max(time.perf_counter() - started, 1e-9)
-                bar.set_postfix_str(_running_text(loss_sum, correct, count, rate))
-        bar.close()
+                batch_size = labels.shape[0]
+                batch_loss = loss.array * batch_size
+                batch_correct = (logits.array.argmax(axis=1) == labels.array).sum()
+                loss_sum = batch_loss if loss_sum is None else loss_sum + batch_loss
+                correct = batch_correct if correct is None else correct + batch_correct
+                count += batch_size
+                if step % _REFRESH_EVERY == 0:
+                    rate = count / max(time.perf_counter() - started, 1e-9)
+                    bar.set_postfix_str(_running_text(loss_sum, correct, count, rate))
+        finally:
+            bar.close()
+        watch.check()
         if count == 0:
             raise ValueError("Trainer.train_epoch: the training loader yielded no batches")
         seconds = max(time.perf_counter() - started, 1e-9)
         return _host_float(loss_sum) / count, _host_float(correct) / count, count / seconds
+
+    def _finite_watch(self) -> FiniteWatch:
+        parameters = [param for group in self.optimizer.param_groups for param in group["params"]]
+        if self.out_dir is None:
+            where = "nothing was saved (no out_dir)"
+        elif self.epoch == 0:
+            where = "no checkpoint was saved (the first epoch did not finish)"
+        else:
+            where = f"kept the checkpoints of epoch {self.epoch} in {self.out_dir}"
+        every = 1 if self.device == "cpu" else _REFRESH_EVERY
+        return FiniteWatch(self.epoch + 1, parameters, every, where)
+
+    def _forward_backward(self, images, labels, watch: FiniteWatch, step: int):
+        """Logits and loss of one batch, gradients filled; in anomaly mode a non-finite value raises
+        TrainingDiverged naming the operation and the layer."""
+        if not self.detect_anomaly:
+            logits, loss = self._forward_with_loss(images, labels)
+            self.optimizer.zero_grad()
+            loss.backward()
+            return logits, loss
+        try:
+            with anomaly.detect_anomaly():
+                logits, loss = self._forward_with_loss(images, labels)
+                self.optimizer.zero_grad()
+                loss.backward()
+        except anomaly.AnomalyError as error:
+            watch.fail(step, str(error))
+        return logits, loss
 
     def _forward_with_loss(self, images, labels):
         """Logits and training loss. Models with auxiliary classifiers (GoogLeNet in training mode)
@@ -148,6 +188,9 @@ class Trainer:
         if self.scheduler is not None:
             self.scheduler.step()
         seconds = time.perf_counter() - started
+        broken = non_finite_state(self.model)
+        if broken is not None:  # e.g. a BatchNorm running variance that overflowed: never saved
+            self._finite_watch().fail(None, f"{broken} holds NaN or infinite values")
         self.epoch = epoch
         self.history.append(epoch=epoch, train_loss=train_loss, train_acc=train_acc, val_loss=val_loss,
                             val_acc=val_acc, lr=lr, time=seconds)
@@ -179,10 +222,10 @@ class Trainer:
 
 def fit(model, train_loader, val_loader=None, optimizer=None, loss_fn=None, epochs: int = 1, scheduler=None,
         device="cpu", out_dir=None, resume: bool = False, progress: bool = True, config: dict | None = None,
-        log=print, plot: bool = True) -> History:
+        log=print, plot: bool = True, detect_anomaly: bool = False) -> History:
     """Train ``model`` for ``epochs`` epochs and return its History; the arguments are ``Trainer``'s."""
     trainer = Trainer(model, optimizer, loss_fn=loss_fn, scheduler=scheduler, device=device, out_dir=out_dir,
-                      progress=progress, config=config, log=log, plot=plot)
+                      progress=progress, config=config, log=log, plot=plot, detect_anomaly=detect_anomaly)
     return trainer.fit(train_loader, val_loader, epochs=epochs, resume=resume)
 
 
