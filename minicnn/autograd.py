@@ -421,7 +421,7 @@ class _HookedLeafUses:
         self.remaining, self.got_grad = {}, set()
         for node in order:
             for tensor in node.inputs:
-                if type(tensor) is Tensor and "_post_accumulate_grad_hooks" in tensor.__dict__:
+                if isinstance(tensor, Tensor) and "_post_accumulate_grad_hooks" in tensor.__dict__:
                     self.remaining[id(tensor)] = self.remaining.get(id(tensor), 0) + 1
 
     def received(self, tensor) -> None:

@@ -33,3 +33,7 @@ __all__ = [
     "get_backend", "get_rank", "get_world_size", "init_process_group", "is_available", "is_initialized",
     "is_mpi_available",
 ]
+
+from .ddp import DistributedDataParallel  # noqa: E402  (after the collectives it uses)
+
+__all__ += ["DistributedDataParallel"]
