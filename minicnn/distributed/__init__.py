@@ -37,3 +37,6 @@ __all__ = [
 from .ddp import DistributedDataParallel  # noqa: E402  (after the collectives it uses)
 
 __all__ += ["DistributedDataParallel"]
+
+from .training import Ranks  # noqa: E402
+from .threads import default_threads_per_rank, set_threads_per_rank  # noqa: E402
