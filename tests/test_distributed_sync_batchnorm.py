@@ -10,7 +10,7 @@ import minicnn
 from minicnn import nn
 
 
-@pytest.fixture(scope="module", params=[2, 3], ids=["2ranks", "3ranks"])
+@pytest.fixture(scope="module", params=[3], ids=["3ranks"])
 def ranks(request):
     device = os.environ.get("MINICNN_TEST_DEVICE", "cpu")
     if device.startswith("cuda"):

@@ -57,6 +57,16 @@ class Ranks:
 
         return DistributedDataParallel(model)
 
+    def share_buffers(self, model) -> None:
+        """Give every rank rank 0's buffers (BatchNorm running statistics), as DistributedDataParallel
+        does before each forward: after an epoch, so that evaluation and checkpoints see one model."""
+        if self.several:
+            from .ddp import _broadcast_coalesced
+
+            buffers = [b.array for b in model.buffers()]
+            if buffers:
+                _broadcast_coalesced(buffers)
+
     def sum(self, *values) -> tuple:
         """The floats ``values`` added up over the ranks (as themselves for one rank)."""
         if not self.several:

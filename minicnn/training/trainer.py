@@ -151,6 +151,7 @@ class Trainer:
             train_loader.sampler.set_epoch(epoch)
         lr = self.optimizer.param_groups[0]["lr"]
         train_loss, train_acc, rate = self.train_epoch(train_loader, f"epoch {epoch}/{epochs}")
+        self.ranks.share_buffers(self.model)
         val_loss = val_acc = None
         if val_loader is not None:
             result = self.ranks.combine(evaluate(self.model, val_loader, self.device, self.loss_fn))
