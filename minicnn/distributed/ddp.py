@@ -12,8 +12,10 @@ What is kept of torch's design, and why:
   torch's AccumulateGrad hook) counts down its bucket; a full bucket is flattened and its non-blocking
   ``Iallreduce`` started, while backward goes on with earlier layers. Buckets are launched in bucket
   order even when their gradients arrive out of order: MPI (and NCCL) require every rank to issue
-  its collectives in the same order. Between launches each hook tests the requests in flight, which
-  is what lets MPI move their data (an MPI without a progress thread moves data only inside its calls).
+  its collectives in the same order. An MPI without its own progress thread moves the data of a
+  non-blocking collective only inside MPI calls, so while reductions are in flight a helper thread
+  tests them every millisecond (Horovod's background thread does the same job); it sleeps between
+  tests, so it costs little of a core that backward needs.
 - **Wait before the optimizer.** The first hook of a backward queues a callback for the end of that
   backward (torch's ``queue_callback``); it waits for every bucket and writes the averaged gradients
   into ``.grad``, so ``loss.backward()`` returns with them in place and ``optimizer.step()`` sees them.
@@ -34,6 +36,7 @@ communication hooks (compression), join() for uneven inputs, and modules spread 
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 
 import numpy as np
@@ -96,6 +99,7 @@ class DistributedDataParallel(Module):
         self._next_launch = 0
         _broadcast_coalesced([p.array for p in module.parameters()] + [b.array for b in module.buffers()])
         self._handles = [p.register_post_accumulate_grad_hook(self._gradient_ready) for p in params]
+        self._progress = _Progress()
 
     # ------------------------------------------------------------------------------------------
     def forward(self, *inputs, **kwargs):
@@ -130,9 +134,10 @@ class DistributedDataParallel(Module):
                 bucket.ready = sum(1 for p in bucket.params if id(p) in self._unused)
         self._buckets[self._bucket_of[id(param)]].ready += 1
         if self.overlap:
+            launched = self._next_launch
             self._launch_ready_buckets()
-            for bucket in self._buckets[:self._next_launch]:
-                bucket.work.is_completed()  # lets MPI move data while backward computes
+            if self._next_launch > launched:
+                self._progress.watch([b.work for b in self._buckets[launched:self._next_launch]])
 
     def _launch_ready_buckets(self) -> None:
         while self._next_launch < len(self._buckets):
@@ -151,6 +156,7 @@ class DistributedDataParallel(Module):
         bucket.work = all_reduce_array(bucket.buffer, ReduceOp.SUM, async_op=True)
 
     def _finish_backward(self) -> None:
+        self._progress.stop()  # before waiting: one request must not be tested by two threads at once
         self._launch_ready_buckets()
         if self._next_launch < len(self._buckets):
             missing = [self._names.get(id(p), "?") for b in self._buckets for p in b.params
@@ -193,6 +199,43 @@ class DistributedDataParallel(Module):
 
 
 # ----------------------------------------------------------------------------------------------
+class _Progress:
+    """A thread that tests in-flight MPI requests every ``interval`` seconds until ``stop()``."""
+
+    def __init__(self, interval: float = 1e-3):
+        self.interval = interval
+        self.requests: list = []
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.thread = None
+
+    def watch(self, works) -> None:
+        requests = [w._request for w in works if w is not None and w._request is not None]
+        if not requests:
+            return
+        with self.lock:
+            self.requests.extend(requests)
+        if self.thread is None:
+            self.stopping.clear()
+            self.thread = threading.Thread(target=self._run, name="minicnn-allreduce-progress", daemon=True)
+            self.thread.start()
+
+    def _run(self) -> None:
+        while not self.stopping.wait(self.interval):
+            with self.lock:
+                requests = list(self.requests)
+            for request in requests:
+                request.Test()
+
+    def stop(self) -> None:
+        if self.thread is not None:
+            self.stopping.set()
+            self.thread.join()
+            self.thread = None
+        with self.lock:
+            self.requests = []
+
+
 def _make_buckets(params, cap_bytes: int) -> list:
     """Parameters in reverse order, cut into buckets of at most ``cap_bytes`` (the first 1 MiB) of one
     device and dtype; a parameter larger than the cap gets a bucket of its own."""
