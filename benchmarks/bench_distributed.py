@@ -44,6 +44,8 @@ def worker(args) -> None:
     images = minicnn.tensor(rng.standard_normal((args.batch, 3, 32, 32)).astype(np.float32))
     labels = minicnn.tensor(rng.integers(0, 10, args.batch))
     steps, waits, phases = [], [], []
+    if args.comm_only:
+        return allreduce_only(model, dist, rank)
     for step in range(args.warmup + args.steps):
         dist.barrier()  # every rank starts the step together: the slowest one sets the pace
         started = time.perf_counter()
@@ -90,6 +92,36 @@ def worker(args) -> None:
     dist.destroy_process_group()
 
 
+def allreduce_only(model, dist, rank) -> None:
+    """Time MPI_Allreduce of the ResNet-18 and ResNet-50 float32 gradients and of one float."""
+    import numpy as np
+
+    group = dist.process_group.default_group()
+    comm, MPI = group.comm, group.MPI
+    sizes = {"resnet18": sum(p.numel() for p in model.parameters()), "resnet50": 25_557_032}
+    record = {"ranks": group.size, "load": os.getloadavg()[0]}
+    for name, floats in sizes.items():
+        buffer = np.ones(floats, dtype=np.float32)
+        times = []
+        for _ in range(5):
+            comm.Barrier()
+            started = time.perf_counter()
+            comm.Allreduce(MPI.IN_PLACE, buffer, op=MPI.SUM)
+            times.append(time.perf_counter() - started)
+        record[name] = {"mb": floats * 4 / 2**20, "seconds": float(np.median(times)), "best": float(min(times))}
+    tiny = np.ones(1, dtype=np.float32)
+    latency = []
+    for _ in range(50):
+        comm.Barrier()
+        started = time.perf_counter()
+        comm.Allreduce(MPI.IN_PLACE, tiny, op=MPI.SUM)
+        latency.append(time.perf_counter() - started)
+    record["latency_us"] = float(np.median(latency)) * 1e6
+    if rank == 0:
+        print(json.dumps(record), flush=True)
+    dist.destroy_process_group()
+
+
 def run_config(ranks: int, overlap: bool, args) -> dict:
     launcher = shutil.which("mpiexec", path=os.path.dirname(sys.executable)) or shutil.which("mpiexec")
     if launcher is None:
@@ -98,6 +130,8 @@ def run_config(ranks: int, overlap: bool, args) -> dict:
                "--batch", str(args.batch), "--steps", str(args.steps), "--warmup", str(args.warmup)]
     if not overlap:
         command.append("--no-overlap")
+    if args.comm_only:
+        command.append("--comm-only")
     environment = {**os.environ, "PYTHONPATH": os.path.dirname(HERE) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
         environment[name] = "1"
@@ -106,6 +140,9 @@ def run_config(ranks: int, overlap: bool, args) -> dict:
         raise SystemExit(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
     line = [line for line in result.stdout.splitlines() if line.startswith("{")][-1]
     record = json.loads(line)
+    if args.comm_only:
+        print(f"  {ranks} ranks: {record}", flush=True)
+        return record
     print(f"  {ranks} ranks, overlap {overlap}: {record['images_per_s']:.1f} img/s, step {record['step_s']:.2f} s, "
           f"wait {100 * record['wait_fraction']:.1f}%", flush=True)
     return record
@@ -122,7 +159,7 @@ def markdown(records, args) -> str:
              "Each rank runs one thread. The machine has 2 cores shared with other work (load averages in the "
              "table), so 4 ranks are oversubscribed: these numbers show the overheads, not a scaling curve.",
              "",
-             "| ranks | overlap | batch/rank | step s (slowest rank, median) | images/s (all ranks) | speedup vs {single['ranks']} rank(s) "
+             f"| ranks | overlap | batch/rank | step s (slowest rank, median) | images/s (all ranks) | speedup vs {single['ranks']} rank(s) "
              "| waiting for allreduce, % of step | forward s | backward s | optimizer s | load |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in records:
@@ -142,6 +179,25 @@ def markdown(records, args) -> str:
     return "\n".join(lines) + "\n"
 
 
+def allreduce_markdown(records, args) -> str:
+    from common import machine_description
+
+    lines = [f"Machine: {machine_description(1)}",
+             f"Command: python benchmarks/bench_distributed.py --comm-only --ranks {' '.join(map(str, args.ranks))}",
+             "", "MPI_Allreduce (MPICH, shared memory) of float32 gradients, median of 5 (best in brackets); "
+             "bus bandwidth = size / time * 2 (n - 1) / n, as nccl-tests count it. The 2 cores are shared with "
+             "other work: the load average is in the table.", "",
+             "| ranks | gradient | MiB | seconds | bus bandwidth GB/s | 4-byte allreduce us (median of 50) | load |",
+             "|---|---|---|---|---|---|---|"]
+    for r in records:
+        for name in ("resnet18", "resnet50"):
+            m = r[name]
+            busbw = m["mb"] * 2**20 / m["seconds"] / 1e9 * 2 * (r["ranks"] - 1) / r["ranks"]
+            lines.append(f"| {r['ranks']} | {name} | {m['mb']:.1f} | {m['seconds']:.3f} ({m['best']:.3f}) "
+                         f"| {busbw:.2f} | {r['latency_us']:.0f} | {r['load']:.1f} |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -150,6 +206,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=16, help="images per rank and step (default 16)")
     parser.add_argument("--steps", type=int, default=3, help="timed steps (default 3)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed steps first (default 1)")
+    parser.add_argument("--comm-only", action="store_true",
+                        help="only time the allreduce of ResNet-18 and ResNet-50 sized gradients")
     parser.add_argument("--out", default=None, help="write the markdown table here")
     args = parser.parse_args()
     if args.worker:
@@ -157,9 +215,9 @@ def main() -> None:
         return
     records = []
     for ranks in args.ranks:
-        for overlap in ((True,) if ranks == 1 else (True, False)):
+        for overlap in ((True,) if ranks == 1 or args.comm_only else (True, False)):
             records.append(run_config(ranks, overlap, args))
-    text = markdown(records, args)
+    text = allreduce_markdown(records, args) if args.comm_only else markdown(records, args)
     print(text)
     if args.out:
         with open(args.out, "w") as handle:

@@ -10,9 +10,11 @@
 
 Collectives (``all_reduce``, ``broadcast``, ``all_gather``, ``barrier``) work on Tensors in place;
 host tensors go through MPI (mpi4py over any MPI library), GPU tensors through NCCL where CuPy has
-it and through the host otherwise. Install with ``pip install 'minicnn[distributed]'``.
+it and through the host otherwise. Install with ``pip install 'minicnn[distributed]'``. SyncBatchNorm is ``minicnn.nn.SyncBatchNorm``;
+DistributedSampler is ``minicnn.data.DistributedSampler``.
 """
 from .collectives import all_gather, all_reduce, broadcast
+from .ddp import DistributedDataParallel
 from .process_group import (
     ReduceOp,
     abort,
@@ -26,17 +28,12 @@ from .process_group import (
     is_initialized,
     is_mpi_available,
 )
+from .threads import default_threads_per_rank, set_threads_per_rank
+from .training import Ranks
 from .work import Work
 
 __all__ = [
-    "ReduceOp", "Work", "abort", "all_gather", "all_reduce", "barrier", "broadcast", "destroy_process_group",
-    "get_backend", "get_rank", "get_world_size", "init_process_group", "is_available", "is_initialized",
-    "is_mpi_available",
+    "DistributedDataParallel", "Ranks", "ReduceOp", "Work", "abort", "all_gather", "all_reduce", "barrier", "broadcast",
+    "default_threads_per_rank", "destroy_process_group", "get_backend", "get_rank", "get_world_size",
+    "init_process_group", "is_available", "is_initialized", "is_mpi_available", "set_threads_per_rank",
 ]
-
-from .ddp import DistributedDataParallel  # noqa: E402  (after the collectives it uses)
-
-__all__ += ["DistributedDataParallel"]
-
-from .training import Ranks  # noqa: E402
-from .threads import default_threads_per_rank, set_threads_per_rank  # noqa: E402
