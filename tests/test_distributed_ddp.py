@@ -31,6 +31,17 @@ def test_small_buckets_split_the_gradients(equivalence):
     assert buckets[25] == 1 and buckets[0.0005] > 1
 
 
+def test_overlap_starts_reductions_before_backward_ends(equivalence):
+    for run in equivalence[0]:
+        buckets = run["buckets"]
+        if run["overlap"]:
+            # with several buckets, the last layers' reductions start while the first layers' gradients
+            # are still being computed (the buckets of the first layer's weight and bias go last)
+            assert run["launched_early"] == (2 if buckets == 4 else 0), run
+        else:
+            assert run["launched_early"] == 0, run
+
+
 def test_no_sync_accumulation_matches_the_combined_batch(equivalence):
     assert equivalence[1]["no_sync_accumulation"] < 1e-12
 

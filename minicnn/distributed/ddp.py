@@ -69,7 +69,9 @@ class DistributedDataParallel(Module):
             after backward has finished (False, to measure what the overlap gains).
 
     ``module`` is the wrapped model; its state_dict keys appear here with the prefix ``module.``.
-    ``last_wait_seconds`` is how long the last backward waited for communication after it finished.
+    ``last_wait_seconds`` is how long the last backward waited for communication after it finished;
+    ``last_launched_early`` how many of its buckets had started reducing while other gradients were
+    still being computed.
     """
 
     def __init__(self, module: Module, device_ids=None, output_device=None, dim: int = 0,
@@ -87,6 +89,7 @@ class DistributedDataParallel(Module):
         self.overlap = overlap
         self.world_size = group.size
         self.last_wait_seconds = 0.0
+        self.last_launched_early = 0
         params = [p for p in module.parameters() if p.requires_grad]
         devices = {p.device for p in params}
         if len(devices) > 1:
@@ -96,6 +99,7 @@ class DistributedDataParallel(Module):
         self._bucket_of = {id(p): index for index, bucket in enumerate(self._buckets) for p in bucket.params}
         self._unused: set = set()
         self._pending = False  # a backward of this iteration has started reducing
+        self._gradients_left = self._early = 0
         self._next_launch = 0
         _broadcast_coalesced([p.array for p in module.parameters()] + [b.array for b in module.buffers()])
         self._handles = [p.register_post_accumulate_grad_hook(self._gradient_ready) for p in params]
@@ -132,6 +136,9 @@ class DistributedDataParallel(Module):
             queue_callback(self._finish_backward)
             for bucket in self._buckets:
                 bucket.ready = sum(1 for p in bucket.params if id(p) in self._unused)
+            self._gradients_left = len(self._bucket_of) - len(self._unused)
+            self._early = 0
+        self._gradients_left -= 1
         self._buckets[self._bucket_of[id(param)]].ready += 1
         if self.overlap:
             launched = self._next_launch
@@ -154,10 +161,13 @@ class DistributedDataParallel(Module):
                   for p in bucket.params]
         bucket.buffer = xp.concatenate(pieces) if len(pieces) > 1 else pieces[0].copy()
         bucket.work = all_reduce_array(bucket.buffer, ReduceOp.SUM, async_op=True)
+        if self._gradients_left > 0:
+            self._early += 1
 
     def _finish_backward(self) -> None:
         self._progress.stop()  # before waiting: one request must not be tested by two threads at once
         self._launch_ready_buckets()
+        self.last_launched_early = self._early
         if self._next_launch < len(self._buckets):
             missing = [self._names.get(id(p), "?") for b in self._buckets for p in b.params
                        if p.grad is None and id(p) not in self._unused]

@@ -122,7 +122,7 @@ def main():
                             for p, q in zip(model.parameters(), [m.detach().cpu().numpy() for m in make_model(1000).parameters()]))
                 if rank == 0:
                     print(json.dumps({"optimizer": optimizer_name, "bucket_cap_mb": bucket_cap_mb, "overlap": overlap,
-                                      "buckets": len(ddp._buckets), "max_rel_error": max(errors),
+                                      "buckets": len(ddp._buckets), "launched_early": ddp.last_launched_early, "max_rel_error": max(errors),
                                       "rank_spread": spread, "moved": moved}), flush=True)
     controls = accumulation_and_controls(rank, size, data, device)
     if rank == 0:
