@@ -73,10 +73,10 @@ def init_process_group(backend: str | None = "mpi", init_method=None, timeout=No
     Only ``backend="mpi"`` (or None) exists: the rank and world size are MPI's, as set up by the
     launcher (``mpiexec``, ``mpirun``, ``srun --mpi=pmi2``); ``world_size`` and ``rank``, when given,
     must agree with them. Collectives on GPU tensors use NCCL where CuPy has it (see
-    ``minicnn.distributed.all_reduce``). Raises RuntimeError when called twice.
+    ``minicnn.distributed.all_reduce``). Raises ValueError when called twice (as torch).
     """
     if _state["group"] is not None:
-        raise RuntimeError("trying to initialize the default process group twice!")
+        raise ValueError("trying to initialize the default process group twice!")
     if backend not in (None, "mpi"):
         raise ValueError(f"init_process_group: unknown backend {backend!r}; minicnn has backend 'mpi' "
                          "(which uses NCCL for GPU tensors where CuPy provides it)")

@@ -23,3 +23,4 @@ __all__ = [
 ]
 
 from ..distributed.sync_batchnorm import SyncBatchNorm  # noqa: E402  (it builds on the layers above)
+from . import parallel  # noqa: E402

@@ -85,7 +85,7 @@ def main():
         result["sim_nccl_refuses"] = sim_nccl_rules()
     try:
         dist.init_process_group("mpi")
-    except RuntimeError as error:
+    except ValueError as error:
         result["twice"] = str(error)
     dist.barrier()
     dist.destroy_process_group()
