@@ -55,6 +55,10 @@ def test_find_unused_parameters_reduces_the_used_and_leaves_unused_grads_none(eq
     assert equivalence[1]["unused_grad_is_none"] is True
 
 
+def test_a_dropped_wrapper_no_longer_reduces(equivalence):
+    assert equivalence[1]["dropped_wrapper_grads_differ"] is True
+
+
 def test_unused_parameters_without_the_flag_raise_naming_them(equivalence):
     message = equivalence[1]["unused_without_flag"]
     assert "find_unused_parameters=True" in message and "unused.weight" in message

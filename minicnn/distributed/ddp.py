@@ -38,6 +38,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+import weakref
 
 import numpy as np
 
@@ -102,7 +103,10 @@ class DistributedDataParallel(Module):
         self._gradients_left = self._early = 0
         self._next_launch = 0
         _broadcast_coalesced([p.array for p in module.parameters()] + [b.array for b in module.buffers()])
-        self._handles = [p.register_post_accumulate_grad_hook(self._gradient_ready) for p in params]
+        # Weakly bound: a wrapper that is dropped (or replaced by a new one) stops reducing gradients.
+        ready = weakref.WeakMethod(self._gradient_ready)
+        self._handles = [p.register_post_accumulate_grad_hook(lambda p, ready=ready: _call_if_alive(ready, p))
+                         for p in params]
         self._progress = _Progress()
 
     # ------------------------------------------------------------------------------------------
@@ -203,12 +207,22 @@ class DistributedDataParallel(Module):
         self._next_launch = 0
         self._unused = set()
 
+    def __del__(self):
+        for handle in getattr(self, "_handles", ()):
+            handle.remove()
+
     def extra_repr(self) -> str:
         sizes = [sum(p.numel() * p.dtype.itemsize for p in b.params) for b in self._buckets]
         return f"world_size={self.world_size}, buckets={len(sizes)} ({sum(sizes) / 2**20:.1f} MiB)"
 
 
 # ----------------------------------------------------------------------------------------------
+def _call_if_alive(method_ref, param) -> None:
+    method = method_ref()
+    if method is not None:
+        method(param)
+
+
 class _Progress:
     """A thread that tests in-flight MPI requests every ``interval`` seconds until ``stop()``."""
 

@@ -81,6 +81,19 @@ def accumulation_and_controls(rank, size, data, device):
     optimizer = make_optimizer("sgd", ddp.parameters())
     train(ddp, optimizer, [(torch.tensor(x[shard], device=device), torch.tensor(y[shard], device=device)) for x, y in data])
     results["find_unused_parameters"] = parameter_error(model.body, reference)
+    # A dropped wrapper stops reducing: the model trains locally again (as the shards alone would).
+    del ddp
+    import gc
+
+    gc.collect()
+    x, y = data[0]
+    model.zero_grad()
+    torch.functional.cross_entropy(model(torch.tensor(x[shard], device=device)),
+                                   torch.tensor(y[shard], device=device)).backward()
+    local_grad = model.body[0].weight.grad.cpu().numpy()
+    gathered = [torch.zeros(local_grad.shape, dtype=torch.float64) for _ in range(size)]
+    dist.all_gather(gathered, torch.tensor(local_grad))
+    results["dropped_wrapper_grads_differ"] = bool(np.abs(gathered[0].numpy() - gathered[1].numpy()).max() > 0)
     results["unused_grad_is_none"] = model.unused.weight.grad is None
     strict = dist.DistributedDataParallel(WithUnusedBranch().to(device))
     try:
