@@ -294,9 +294,17 @@ class Tensor:
             if tuple(grad.shape) != self.shape:
                 raise ValueError(f"backward(): grad shape {tuple(grad.shape)} does not match tensor shape {self.shape}")
         if self._ctx is None:
-            _accumulate_leaf_grad(self, grad)
+            with _final_callbacks():
+                _accumulate_leaf_grad(self, grad)
+                _run_post_accumulate_hooks(self)
             return
         run_backward(self._ctx, grad, retain_graph)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` after each backward has accumulated this leaf's gradient into ``.grad``
+        (torch's name; its use is to act as soon as one gradient is final, e.g. to send it to other
+        processes while the rest of backward runs). Returns a handle whose ``remove()`` unregisters it."""
+        return _register_post_accumulate_hook(self, hook)
 
 
 def _accumulate_leaf_grad(leaf: Tensor, grad) -> None:
@@ -328,10 +336,19 @@ def topological_order(root) -> list:
 
 def run_backward(root, grad, retain_graph: bool = False) -> None:
     """Propagate ``grad`` (d loss / d root's output) to every leaf below ``root``."""
+    with _final_callbacks():
+        _walk_backward(root, grad, retain_graph)
+
+
+def _walk_backward(root, grad, retain_graph: bool) -> None:
     pending = {id(root): grad}  # node -> gradient of its output, summed over all its consumers
-    for node in reversed(topological_order(root)):
+    order = topological_order(root)
+    hooked = _HookedLeafUses(order) if _hooked["count"] else None
+    for node in reversed(order):
         grad_output = pending.pop(id(node), None)
         if grad_output is None:
+            if hooked is not None:
+                hooked.edges_done(node.inputs)
             continue
         if node.released:
             raise RuntimeError(
@@ -356,9 +373,99 @@ def run_backward(root, grad, retain_graph: bool = False) -> None:
                 )
             if tensor._ctx is None:
                 _accumulate_leaf_grad(tensor, input_grad)
+                if hooked is not None:
+                    hooked.received(tensor)
             else:
                 key = id(tensor._ctx)
                 pending[key] = input_grad if key not in pending else pending[key] + input_grad
+        if hooked is not None:
+            hooked.edges_done(inputs)
+
+
+# ----------------------------------------------------------------------------------------------
+# Gradient-ready hooks and end-of-backward callbacks
+#
+# A leaf's post-accumulate hooks run once per backward, after its last gradient contribution has
+# been added to ``.grad`` (a leaf used by several nodes receives several contributions). Callbacks
+# queued with ``queue_callback`` while a backward runs are called when that backward has finished.
+# ----------------------------------------------------------------------------------------------
+
+_hooks_state = threading.local()  # the callbacks of the backward running on this thread
+_hooked = {"count": 0}  # hooks registered anywhere; the walk counts leaf edges only when there are some
+
+
+class _HookHandle:
+    """``remove()`` unregisters the hook (torch's RemovableHandle)."""
+
+    def __init__(self, hooks: list, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+            _hooked["count"] -= 1
+
+
+def _register_post_accumulate_hook(tensor: "Tensor", hook) -> _HookHandle:
+    if not callable(hook):
+        raise TypeError(f"register_post_accumulate_grad_hook: hook must be callable, got {type(hook).__name__}")
+    if tensor._ctx is not None:
+        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+    if not tensor.requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    hooks = tensor.__dict__.setdefault("_post_accumulate_grad_hooks", [])
+    hooks.append(hook)
+    _hooked["count"] += 1
+    return _HookHandle(hooks, hook)
+
+
+def _run_post_accumulate_hooks(tensor: "Tensor") -> None:
+    for hook in list(tensor.__dict__.get("_post_accumulate_grad_hooks", ())):
+        hook(tensor)
+
+
+class _HookedLeafUses:
+    """How many graph edges still lead to each hooked leaf; its hooks run when the last one is done."""
+
+    def __init__(self, order):
+        self.remaining, self.got_grad = {}, set()
+        for node in order:
+            for tensor in node.inputs:
+                if isinstance(tensor, Tensor) and "_post_accumulate_grad_hooks" in tensor.__dict__:
+                    self.remaining[id(tensor)] = self.remaining.get(id(tensor), 0) + 1
+
+    def received(self, tensor) -> None:
+        self.got_grad.add(id(tensor))
+
+    def edges_done(self, inputs) -> None:
+        for tensor in inputs:
+            key = id(tensor)
+            if key in self.remaining:
+                self.remaining[key] -= 1
+                if self.remaining[key] == 0 and key in self.got_grad:
+                    _run_post_accumulate_hooks(tensor)
+
+
+@contextlib.contextmanager
+def _final_callbacks():
+    """Collects the callbacks queued during one backward and runs them (in order) when it ends."""
+    outer = getattr(_hooks_state, "callbacks", None)
+    _hooks_state.callbacks = callbacks = []
+    try:
+        yield
+        while callbacks:  # a callback may queue another
+            callbacks.pop(0)()
+    finally:
+        _hooks_state.callbacks = outer
+
+
+def queue_callback(callback) -> None:
+    """Run ``callback()`` once the backward now running has finished (torch's
+    ``Variable._execution_engine.queue_callback``); only valid inside a backward (from a hook)."""
+    callbacks = getattr(_hooks_state, "callbacks", None)
+    if callbacks is None:
+        raise RuntimeError("queue_callback: final callbacks can only be installed during the backward pass")
+    callbacks.append(callback)
 
 
 # ----------------------------------------------------------------------------------------------

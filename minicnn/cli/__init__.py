@@ -6,6 +6,7 @@
     python -m minicnn predict --checkpoint runs/lenet5-digits/best.npz image.png
     python -m minicnn summary --model resnet18 --input 3,224,224
     python -m minicnn gradcheck
+    mpiexec -n 4 python -m minicnn train   # data-parallel over 4 processes (minicnn.distributed)
 
 A mistake in the arguments, an unreadable input file or an unusable output path ends with one line
 on stderr and exit code 2; a training run whose loss or gradients become NaN or infinite stops with

@@ -55,8 +55,9 @@ class DataInfo:
                 "split_seed": self.split_seed, "grayscale": self.grayscale}
 
 
-def make_loader(dataset, batch_size: int, shuffle: bool, seed: int = 0, transform=None):
-    return data.DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, seed=seed, transform=transform)
+def make_loader(dataset, batch_size: int, shuffle: bool, seed: int = 0, transform=None, sampler=None):
+    return data.DataLoader(dataset, batch_size=batch_size, shuffle=shuffle and sampler is None, seed=seed,
+                           transform=transform, sampler=sampler)
 
 
 def _require_dir(spec, what: str) -> str:

@@ -13,7 +13,9 @@ import time
 import warnings
 
 from .. import backend, optim
+from .. import data
 from .. import random as minicnn_random
+from ..distributed.training import Ranks
 from ..training import Trainer, load_checkpoint
 from ..serialization import CheckpointError
 from .datasets import DATASETS, augmentation, load_datasets, make_loader
@@ -59,6 +61,9 @@ def add_parser(commands) -> None:
     parser.add_argument("--detect-anomaly", action="store_true",
                         help="check every operation (slow): a diverging run names the operation and the layer "
                              "that first produced a NaN or an infinity")
+    parser.add_argument("--threads-per-rank", type=int, default=None, metavar="N",
+                        help="CPU threads per process under mpiexec (default: the cores divided among the "
+                             "processes on each machine)")
     parser.set_defaults(run=run)
 
 
@@ -72,6 +77,8 @@ def _check_numbers(args) -> None:
         raise UsageError(f"--lr must be positive, got {args.lr}")
     if args.image_size is not None and args.image_size < 1:
         raise UsageError(f"--image-size must be positive, got {args.image_size}")
+    if args.threads_per_rank is not None and args.threads_per_rank < 1:
+        raise UsageError(f"--threads-per-rank must be at least 1, got {args.threads_per_rank}")
 
 
 def _check_device(name: str) -> str:
@@ -100,6 +107,16 @@ def make_scheduler(args, optimizer):
 
 
 def run(args) -> int:
+    """Under ``mpiexec -n N`` every process runs this: each trains on its shard of the training set
+    (``--batch-size`` images per process and step), gradients are averaged, and rank 0 prints and
+    writes the checkpoints. A failure on any process ends all of them with its error."""
+    ranks = Ranks.from_launcher(getattr(args, "threads_per_rank", None))
+    with ranks.stop_all_on_error("minicnn train"):
+        return _train(args, ranks)
+
+
+def _train(args, ranks: Ranks) -> int:
+    say = _printer(ranks)
     if args.model not in known_models():
         raise UsageError(f"unknown model {args.model!r}; known models: {', '.join(known_models())}")
     _check_numbers(args)
@@ -122,23 +139,26 @@ def run(args) -> int:
     minicnn_random.manual_seed(args.seed)
     train_set, eval_set, info = load_datasets(args)
     for note in info.notes:
-        print(note)
+        say(note)
     kwargs = model_kwargs(args.model, info.num_classes, info.in_channels, info.image_size)
     model = build_model(args.model, kwargs)
     check_input_shape(model, args.model, info.input_shape)
 
     # The digits are few (1,438 training images): shifted copies are what lets LeNet-5 reach 98% on them.
     augment = args.augment if args.augment is not None else args.dataset == "digits"
+    # Several processes: each its shard, reshuffled every epoch (the trainer calls set_epoch).
+    sampler = data.DistributedSampler(train_set, ranks.world_size, ranks.rank, seed=args.seed) if ranks.several else None
     train_loader = make_loader(train_set, args.batch_size, shuffle=True, seed=args.seed,
-                               transform=augmentation(info) if augment else None)
-    eval_loader = make_loader(eval_set, max(args.batch_size, 256), shuffle=False, seed=args.seed)
+                               transform=augmentation(info) if augment else None, sampler=sampler)
+    eval_loader = make_loader(ranks.shard(eval_set), max(args.batch_size, 256), shuffle=False, seed=args.seed)
     optimizer = make_optimizer(args, model.parameters())
     scheduler = make_scheduler(args, optimizer)
     config = {"model": args.model, "model_kwargs": kwargs, **info.config()}
     trainer = Trainer(model, optimizer, scheduler=scheduler, device=device, out_dir=out_dir,
                       progress=not args.no_progress, config=config, detect_anomaly=args.detect_anomaly)
-    print(f"training {args.model} on {info.name}: {len(train_set)} training images, {len(eval_set)} held out, "
-          f"{info.in_channels}x{info.image_size}x{info.image_size}, {info.num_classes} classes, device {device}")
+    say(f"training {args.model} on {info.name}: {len(train_set)} training images, {len(eval_set)} held out, "
+        f"{info.in_channels}x{info.image_size}x{info.image_size}, {info.num_classes} classes, device {device}"
+        + (f", {ranks.world_size} processes of {args.batch_size} images a step" if ranks.several else ""))
     started = time.perf_counter()
     with warnings.catch_warnings():
         # A diverging run is reported once, by the trainer, not by numpy on every overflowing operation.
@@ -148,10 +168,10 @@ def run(args) -> int:
 
     best_path = os.path.join(out_dir, "best.npz")
     best = history.best("val_acc")
-    print(f"best held-out accuracy {100 * best:.2f}% (epoch {history['val_acc'].index(best) + 1}), "
-          f"trained in {seconds:.1f}s")
-    print(f"checkpoint: {best_path} (last epoch: {last_path}); history: {os.path.join(out_dir, 'history.csv')}")
-    print(f"evaluate it with: {_program()} evaluate --checkpoint {shlex.quote(best_path)}")
+    say(f"best held-out accuracy {100 * best:.2f}% (epoch {history['val_acc'].index(best) + 1}), "
+        f"trained in {seconds:.1f}s")
+    say(f"checkpoint: {best_path} (last epoch: {last_path}); history: {os.path.join(out_dir, 'history.csv')}")
+    say(f"evaluate it with: {_program()} evaluate --checkpoint {shlex.quote(best_path)}")
     return 0
 
 
@@ -166,6 +186,11 @@ def check_output_dir(out_dir: str) -> None:
         raise UsageError(f"--out {out_dir}: {existing} is a file, so the folder cannot be created")
     if not os.access(existing, os.W_OK | os.X_OK):
         raise UsageError(f"--out {out_dir}: {existing} is not writable")
+
+
+def _printer(ranks: Ranks):
+    """``print`` on rank 0; silence on the others (their lines would repeat rank 0's)."""
+    return print if ranks.is_main else (lambda *args, **kwargs: None)
 
 
 def _program() -> str:

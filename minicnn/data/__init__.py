@@ -15,6 +15,7 @@ from .cifar import CIFAR10
 from .dataloader import DataLoader, default_collate
 from .dataset import ArrayImageDataset, ConcatDataset, Dataset, Subset, TensorDataset, random_split
 from .digits import Digits
+from .distributed_sampler import DistributedSampler
 from .download import ChecksumError, DownloadError, default_data_dir, download_url, extract_archive
 from .image_folder import ImageFolder
 from .mnist import MNIST, FashionMNIST
@@ -22,6 +23,6 @@ from .synthetic import SyntheticImages
 
 __all__ = [
     "transforms", "Dataset", "TensorDataset", "ArrayImageDataset", "Subset", "ConcatDataset", "random_split",
-    "DataLoader", "default_collate", "MNIST", "FashionMNIST", "CIFAR10", "ImageFolder", "Digits",
+    "DataLoader", "DistributedSampler", "default_collate", "MNIST", "FashionMNIST", "CIFAR10", "ImageFolder", "Digits",
     "SyntheticImages", "download_url", "extract_archive", "default_data_dir", "DownloadError", "ChecksumError",
 ]

@@ -19,5 +19,8 @@ __all__ = [
     "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d",
     "CrossEntropyLoss", "Dropout", "Flatten", "Identity", "IncompatibleKeys", "LeakyReLU", "Linear",
     "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleList", "NLLLoss", "Parameter", "ReLU", "ReLU6",
-    "Sequential", "Sigmoid", "Softmax", "StateDictError", "Tanh", "init",
+    "Sequential", "Sigmoid", "Softmax", "StateDictError", "SyncBatchNorm", "Tanh", "init",
 ]
+
+from ..distributed.sync_batchnorm import SyncBatchNorm  # noqa: E402  (it builds on the layers above)
+from . import parallel  # noqa: E402

@@ -23,6 +23,7 @@ import time
 
 from .. import anomaly, backend, functional, optim
 from .. import random as minicnn_random
+from ..distributed.training import Ranks
 from .checkpoint import load_checkpoint, save_checkpoint
 from .divergence import FiniteWatch, TrainingDiverged, non_finite_state
 from .evaluation import evaluate, to_device_batch
@@ -70,6 +71,12 @@ class Trainer:
         self.epoch = 0  # epochs finished
         self.best_val_acc: float | None = None
         self.train_loader = None  # the loader being trained on: its state goes into checkpoints
+        # Several processes (mpiexec): gradients averaged by DistributedDataParallel, metrics summed
+        # over the ranks, and only rank 0 prints and writes files.
+        self.ranks = Ranks.current()
+        self.forward_model = self.ranks.wrap(self.model)
+        if not self.ranks.is_main:
+            self.log, self.progress, self.plot = (lambda line: None), False, False
 
     # ------------------------------------------------------------------------------------------
     def checkpoint_path(self, name: str = "last") -> str:
@@ -130,8 +137,9 @@ class Trainer:
         watch.check()
         if count == 0:
             raise ValueError("Trainer.train_epoch: the training loader yielded no batches")
+        loss_total, correct_total, count = self.ranks.sum(_host_float(loss_sum), _host_float(correct), count)
         seconds = max(time.perf_counter() - started, 1e-9)
-        return _host_float(loss_sum) / count, _host_float(correct) / count, count / seconds
+        return loss_total / count, correct_total / count, count / seconds
 
     def _finite_watch(self) -> FiniteWatch:
         parameters = [param for group in self.optimizer.param_groups for param in group["params"]]
@@ -164,7 +172,7 @@ class Trainer:
     def _forward_with_loss(self, images, labels):
         """Logits and training loss. Models with auxiliary classifiers (GoogLeNet in training mode)
         return (logits, aux2, aux1): their losses are added with weight 0.3, as in the GoogLeNet paper."""
-        outputs = self.model(images)
+        outputs = self.forward_model(images)
         if isinstance(outputs, tuple):
             logits, *auxiliary = outputs
             loss = self.loss_fn(logits, labels)
@@ -179,11 +187,14 @@ class Trainer:
         started = time.perf_counter()
         if hasattr(train_loader, "set_epoch"):
             train_loader.set_epoch(epoch)
+        if hasattr(getattr(train_loader, "sampler", None), "set_epoch"):  # a DistributedSampler
+            train_loader.sampler.set_epoch(epoch)
         lr = self.optimizer.param_groups[0]["lr"]
         train_loss, train_acc, rate = self.train_epoch(train_loader, f"epoch {epoch}/{epochs}")
+        self.ranks.share_buffers(self.model)
         val_loss = val_acc = None
         if val_loader is not None:
-            result = evaluate(self.model, val_loader, self.device, self.loss_fn)
+            result = self.ranks.combine(evaluate(self.model, val_loader, self.device, self.loss_fn))
             val_loss, val_acc = result.loss, result.accuracy
         if self.scheduler is not None:
             self.scheduler.step()
@@ -199,7 +210,7 @@ class Trainer:
         improved = self.best_val_acc is None or score > self.best_val_acc
         if improved:
             self.best_val_acc = score
-        if self.out_dir is not None:
+        if self.out_dir is not None and self.ranks.is_main:
             self.save("last")
             if improved:
                 self.save("best")
@@ -209,15 +220,19 @@ class Trainer:
     def fit(self, train_loader, val_loader=None, epochs: int = 1, resume: bool = False) -> History:
         """Train until ``epochs`` epochs are finished in total (counting those before a resume)."""
         self.train_loader = train_loader
-        if resume:
-            self.resume(train_loader=train_loader)
+        with self.ranks.stop_all_on_error("Trainer.fit"):
+            if resume:
+                self.resume(train_loader=train_loader)
+            self._train_until(train_loader, val_loader, epochs)
+        return self.history
+
+    def _train_until(self, train_loader, val_loader, epochs: int) -> None:
         try:
             while self.epoch < epochs:
                 self._run_epoch(train_loader, val_loader, epochs)
         finally:  # also after Ctrl-C: the curves of the epochs that did finish
             if self.out_dir is not None and self.plot and len(self.history):
                 self.history.plot(os.path.join(self.out_dir, "history.png"), notice=self.log)
-        return self.history
 
 
 def fit(model, train_loader, val_loader=None, optimizer=None, loss_fn=None, epochs: int = 1, scheduler=None,
