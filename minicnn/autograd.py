@@ -19,6 +19,7 @@ import threading
 import numpy as np
 
 from . import backend
+from . import hooks as _hooks
 
 # ----------------------------------------------------------------------------------------------
 # Gradient mode
@@ -286,7 +287,10 @@ class Tensor:
             if tuple(grad.shape) != self.shape:
                 raise ValueError(f"backward(): grad shape {tuple(grad.shape)} does not match tensor shape {self.shape}")
         if self._ctx is None:
-            _accumulate_leaf_grad(self, grad)
+            if _hooks.in_use():
+                _hooks.deliver_to_leaf(self, grad, _accumulate_leaf_grad)
+            else:
+                _accumulate_leaf_grad(self, grad)
             return
         run_backward(self._ctx, grad, retain_graph)
 
@@ -321,10 +325,14 @@ def topological_order(root) -> list:
 def run_backward(root, grad, retain_graph: bool = False) -> None:
     """Propagate ``grad`` (d loss / d root's output) to every leaf below ``root``."""
     pending = {id(root): grad}  # node -> gradient of its output, summed over all its consumers
-    for node in reversed(topological_order(root)):
+    order = topological_order(root)
+    hooked = _hooks.LeafGradients(order) if _hooks.in_use() else None  # None: no hook anywhere
+    for node in reversed(order):
         grad_output = pending.pop(id(node), None)
         if grad_output is None:
             continue
+        if hooked is not None:
+            grad_output = _hooks.node_gradient(node, grad_output)
         if node.released:
             raise RuntimeError(
                 f"backward through {type(node).__name__} a second time: its saved arrays were released "
@@ -337,6 +345,10 @@ def run_backward(root, grad, retain_graph: bool = False) -> None:
         if not retain_graph:
             node.release()
         for tensor, input_grad in zip(inputs, input_grads):
+            if hooked is not None and tensor is not None and hooked.wants(tensor):
+                if input_grad is None:
+                    hooked.edge_skipped(tensor, _accumulate_leaf_grad)
+                    continue
             if input_grad is None or tensor is None or not tensor.requires_grad:
                 continue
             if tuple(input_grad.shape) != tensor.shape:
@@ -345,10 +357,15 @@ def run_backward(root, grad, retain_graph: bool = False) -> None:
                     f"for an input of shape {tensor.shape}"
                 )
             if tensor._ctx is None:
-                _accumulate_leaf_grad(tensor, input_grad)
+                if hooked is not None and hooked.wants(tensor):
+                    hooked.arrive(tensor, input_grad, _accumulate_leaf_grad)
+                else:
+                    _accumulate_leaf_grad(tensor, input_grad)
             else:
                 key = id(tensor._ctx)
                 pending[key] = input_grad if key not in pending else pending[key] + input_grad
+    if hooked is not None:
+        hooked.flush(_accumulate_leaf_grad)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -459,3 +476,6 @@ class _ToDevice(Function):
 
     def backward(self, grad_output):
         return backend.to_device(grad_output, self.source_device)
+
+
+_hooks.install(Tensor)

@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Tensor
+from . import module_hooks
 from .parameter import Parameter
 
 
@@ -63,7 +64,30 @@ class Module:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        hooks = self.__dict__.get("_module_hooks")
+        if hooks is None:  # no hook was ever registered on this module
+            return self.forward(*args, **kwargs)
+        return module_hooks.call(self, hooks, args, kwargs)
+
+    # -- hooks (semantics in module_hooks.py); each returns a handle whose .remove() undoes it --------
+    def register_forward_pre_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False):
+        """``hook(module, args) -> None or new args`` before forward (``with_kwargs``:
+        ``hook(module, args, kwargs) -> None or (args, kwargs)``)."""
+        return module_hooks.add(self, "forward_pre", hook, prepend, with_kwargs)
+
+    def register_forward_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False):
+        """``hook(module, args, output) -> None or new output`` after forward (``with_kwargs``:
+        ``hook(module, args, kwargs, output)``)."""
+        return module_hooks.add(self, "forward", hook, prepend, with_kwargs)
+
+    def register_full_backward_pre_hook(self, hook, prepend: bool = False):
+        """``hook(module, grad_output) -> None or new grad_output``, when d loss / d output is known."""
+        return module_hooks.add(self, "backward_pre", hook, prepend)
+
+    def register_full_backward_hook(self, hook, prepend: bool = False):
+        """``hook(module, grad_input, grad_output) -> None or new grad_input``, once d loss / d input is
+        known (``grad_input`` holds None for inputs that need no gradient)."""
+        return module_hooks.add(self, "backward", hook, prepend)
 
     # -- registration ------------------------------------------------------------------------------
     def _check_registry_name(self, name, kind: str) -> None:
