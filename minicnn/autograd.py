@@ -21,6 +21,8 @@ import numpy as np
 from . import backend
 from . import hooks as _hooks
 
+_profiler = None  # the active minicnn.profiler.profile, which times each op; None: ops run untimed
+
 # ----------------------------------------------------------------------------------------------
 # Gradient mode
 # ----------------------------------------------------------------------------------------------
@@ -338,7 +340,7 @@ def run_backward(root, grad, retain_graph: bool = False) -> None:
                 f"backward through {type(node).__name__} a second time: its saved arrays were released "
                 "after the first backward; pass retain_graph=True to the first call"
             )
-        input_grads = node.backward(grad_output)
+        input_grads = node.backward(grad_output) if _profiler is None else _profiler.backward(node, grad_output)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
         inputs = node.inputs
@@ -430,7 +432,10 @@ class Function:
         grad_enabled = is_grad_enabled()
         needs = tuple(grad_enabled and value is not None and value.requires_grad for value in inputs)
         ctx.needs_input_grad = needs
-        output = ctx.forward(*arrays, **params)
+        if _profiler is None:
+            output = ctx.forward(*arrays, **params)
+        else:
+            output = _profiler.forward(ctx, arrays, params)
         if isinstance(output, np.generic):  # numpy reduces to scalars; a Tensor always holds an array
             output = np.asarray(output)
         result = Tensor._wrap(output)

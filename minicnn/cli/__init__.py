@@ -6,6 +6,7 @@
     python -m minicnn predict --checkpoint runs/lenet5-digits/best.npz image.png
     python -m minicnn summary --model resnet18 --input 3,224,224
     python -m minicnn gradcheck
+    python -m minicnn profile --model resnet18 --batch-size 32
 
 A mistake in the arguments or the data ends with one line on stderr and exit code 2.
 """
@@ -16,18 +17,20 @@ import sys
 
 from .errors import UsageError
 
-COMMANDS = ("train", "evaluate", "predict", "summary", "gradcheck")
+COMMANDS = ("train", "evaluate", "predict", "summary", "gradcheck", "profile")
 
 
 def build_parser() -> argparse.ArgumentParser:
     from . import evaluate_command, gradcheck_command, predict_command, summary_command, train_command
+    from . import profile_command
 
     parser = argparse.ArgumentParser(
         prog="minicnn",
         description="Train and inspect small CNNs built on minicnn. Without a command: train (LeNet-5 on digits).",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (train_command, evaluate_command, predict_command, summary_command, gradcheck_command):
+    for module in (train_command, evaluate_command, predict_command, summary_command, gradcheck_command,
+                   profile_command):
         module.add_parser(commands)
     return parser
 
