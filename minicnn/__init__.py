@@ -30,3 +30,4 @@ from . import cuda, data, models, nn, optim
 from .serialization import load, save
 from .summary import summary
 from . import profiler
+from . import viz

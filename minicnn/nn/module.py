@@ -69,6 +69,13 @@ class Module:
             return self.forward(*args, **kwargs)
         return module_hooks.call(self, hooks, args, kwargs)
 
+    def graph(self, input_shape, batch_size: int = 1, **options):
+        """The autograd graph of one forward (eval mode) on a random (batch_size, *input_shape) input, as a
+        graphviz Digraph with parameters named by module path; options as ``minicnn.viz.graph``."""
+        from ..viz.graph import module_graph
+
+        return module_graph(self, input_shape, batch_size, **options)
+
     # -- hooks (semantics in module_hooks.py); each returns a handle whose .remove() undoes it --------
     def register_forward_pre_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False):
         """``hook(module, args) -> None or new args`` before forward (``with_kwargs``:
