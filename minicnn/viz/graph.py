@@ -109,6 +109,7 @@ def graph(output, params=None, show_shapes: bool = True, show_saved: bool = True
     Digraph = _digraph_class()
     nodes, shapes, leaves, edges = walk(output)
     names = {id(tensor): name for name, tensor in (params or {}).items()}
+    saved = {key: _saved_bytes(node) for key, node in nodes.items()}  # before a backward frees any of it
     norms = _gradient_norms(output, nodes, leaves) if show_grads else {}
 
     dot = Digraph(name="minicnn", format="svg",
@@ -119,7 +120,7 @@ def graph(output, params=None, show_shapes: bool = True, show_saved: bool = True
         if show_shapes:
             lines.append(_shape(shapes[key]))
         if show_saved:
-            lines.append(f"saved {_bytes(_saved_bytes(node))}")
+            lines.append(f"saved {_bytes(saved[key])}")
         color = "#fdd9a0" if node is output._ctx else "#d9e5f7"
         dot.node(str(key), "\n".join(lines), shape="box", fillcolor=color)
     for key, leaf in leaves.items():
