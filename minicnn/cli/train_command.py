@@ -55,6 +55,8 @@ def add_parser(commands) -> None:
     parser.add_argument("--resume", action="store_true", help="continue from OUT/last.npz up to --epochs")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--tensorboard", default=None, metavar="DIR",
+                        help="also write TensorBoard event files there (needs the tensorboard package)")
     parser.set_defaults(run=run)
 
 
@@ -126,8 +128,13 @@ def run(args) -> int:
     optimizer = make_optimizer(args, model.parameters())
     scheduler = make_scheduler(args, optimizer)
     config = {"model": args.model, "model_kwargs": kwargs, **info.config()}
+    if args.tensorboard:
+        try:
+            import minicnn.utils.tensorboard  # noqa: F401
+        except ImportError as error:
+            raise UsageError(str(error)) from None
     trainer = Trainer(model, optimizer, scheduler=scheduler, device=device, out_dir=out_dir,
-                      progress=not args.no_progress, config=config)
+                      progress=not args.no_progress, config=config, tensorboard=args.tensorboard)
     print(f"training {args.model} on {info.name}: {len(train_set)} training images, {len(eval_set)} held out, "
           f"{info.in_channels}x{info.image_size}x{info.image_size}, {info.num_classes} classes, device {device}")
     started = time.perf_counter()

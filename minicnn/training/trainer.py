@@ -23,6 +23,7 @@ from .checkpoint import load_checkpoint, save_checkpoint
 from .evaluation import evaluate, to_device_batch
 from .history import History
 from .progress import progress_bar
+from . import tensorboard_log
 
 # How often (in batches) the progress bar reads the running loss back from the device: each read
 # waits for the device to finish, so it is kept rare.
@@ -43,10 +44,13 @@ class Trainer:
         config: a JSON-able dict stored in every checkpoint (how to rebuild the model; see minicnn.cli).
         log: called with one line of text per epoch (``print`` by default; None for silence).
         plot: also write history.png (needs matplotlib).
+        tensorboard: a folder for TensorBoard event files (curves, weight and gradient histograms; see
+            tensorboard_log.py), or None.
     """
 
     def __init__(self, model, optimizer=None, loss_fn=None, scheduler=None, device="cpu", out_dir=None,
-                 progress: bool = True, config: dict | None = None, log=print, plot: bool = True):
+                 progress: bool = True, config: dict | None = None, log=print, plot: bool = True,
+                 tensorboard=None):
         self.device = backend.normalize_device(device)
         self.model = model.to(self.device)
         self.optimizer = optimizer or optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
@@ -61,6 +65,8 @@ class Trainer:
         self.epoch = 0  # epochs finished
         self.best_val_acc: float | None = None
         self.train_loader = None  # the loader being trained on: its state goes into checkpoints
+        self.tensorboard = tensorboard
+        self._writer = None
 
     # ------------------------------------------------------------------------------------------
     def checkpoint_path(self, name: str = "last") -> str:
@@ -161,6 +167,8 @@ class Trainer:
             if improved:
                 self.save("best")
             self.history.save(self.out_dir, plot=False)  # the plot is drawn once, when fit ends
+        if self._writer is not None:
+            tensorboard_log.log_epoch(self._writer, self.model, epoch, train_loss, train_acc, val_loss, val_acc, lr)
         self.log(_epoch_line(epoch, epochs, train_loss, train_acc, val_loss, val_acc, lr, seconds, rate))
 
     def fit(self, train_loader, val_loader=None, epochs: int = 1, resume: bool = False) -> History:
@@ -168,10 +176,15 @@ class Trainer:
         self.train_loader = train_loader
         if resume:
             self.resume(train_loader=train_loader)
+        if self.tensorboard is not None:
+            self._writer = tensorboard_log.open_writer(self.tensorboard)
         try:
             while self.epoch < epochs:
                 self._run_epoch(train_loader, val_loader, epochs)
         finally:  # also after Ctrl-C: the curves of the epochs that did finish
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
             if self.out_dir is not None and self.plot and len(self.history):
                 self.history.plot(os.path.join(self.out_dir, "history.png"), notice=self.log)
         return self.history
@@ -179,10 +192,10 @@ class Trainer:
 
 def fit(model, train_loader, val_loader=None, optimizer=None, loss_fn=None, epochs: int = 1, scheduler=None,
         device="cpu", out_dir=None, resume: bool = False, progress: bool = True, config: dict | None = None,
-        log=print, plot: bool = True) -> History:
+        log=print, plot: bool = True, tensorboard=None) -> History:
     """Train ``model`` for ``epochs`` epochs and return its History; the arguments are ``Trainer``'s."""
     trainer = Trainer(model, optimizer, loss_fn=loss_fn, scheduler=scheduler, device=device, out_dir=out_dir,
-                      progress=progress, config=config, log=log, plot=plot)
+                      progress=progress, config=config, log=log, plot=plot, tensorboard=tensorboard)
     return trainer.fit(train_loader, val_loader, epochs=epochs, resume=resume)
 
 
