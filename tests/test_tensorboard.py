@@ -72,8 +72,4 @@ def test_train_command_logs_curves_and_histograms(tmp_path, capsys):
 def _history_losses(run):
     import json
 
-    history = json.loads((run / "history.json").read_text())
-    rows = history if isinstance(history, list) else history.get("rows", history)
-    if isinstance(rows, dict):
-        return rows["train_loss"]
-    return [row["train_loss"] for row in rows]
+    return [row["train_loss"] for row in json.loads((run / "history.json").read_text())]

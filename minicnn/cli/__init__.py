@@ -9,6 +9,7 @@
     python -m minicnn profile --model resnet18 --batch-size 32
     python -m minicnn graph --model resnet18 --out g.svg
     python -m minicnn explain --checkpoint runs/lenet5-digits/best.npz image.png --method grad-cam --out cam.png
+    python -m minicnn experiment permuted-pixels
 
 A mistake in the arguments or the data ends with one line on stderr and exit code 2.
 """
@@ -19,12 +20,12 @@ import sys
 
 from .errors import UsageError
 
-COMMANDS = ("train", "evaluate", "predict", "summary", "gradcheck", "profile", "graph", "explain")
+COMMANDS = ("train", "evaluate", "predict", "summary", "gradcheck", "profile", "graph", "explain", "experiment")
 
 
 def build_parser() -> argparse.ArgumentParser:
     from . import evaluate_command, gradcheck_command, predict_command, summary_command, train_command
-    from . import explain_command, graph_command, profile_command
+    from . import experiment_command, explain_command, graph_command, profile_command
 
     parser = argparse.ArgumentParser(
         prog="minicnn",
@@ -32,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (train_command, evaluate_command, predict_command, summary_command, gradcheck_command,
-                   profile_command, graph_command, explain_command):
+                   profile_command, graph_command, explain_command, experiment_command):
         module.add_parser(commands)
     return parser
 
