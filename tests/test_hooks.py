@@ -246,3 +246,25 @@ def test_removed_module_hooks_no_longer_run():
 def test_module_hook_must_be_callable():
     with pytest.raises(TypeError, match="callable"):
         nn.ReLU().register_forward_hook(3)
+
+
+def test_backward_called_on_a_leaf_runs_its_hooks_like_torch():
+    torch = import_torch()
+    for framework in (minicnn, torch):
+        leaf = framework.tensor([1.0, 2.0], requires_grad=True)
+        seen = []
+        leaf.register_hook(lambda grad: grad * 3)
+        leaf.register_post_accumulate_grad_hook(lambda tensor: seen.append(_as_numpy(tensor.grad).copy()))
+        leaf.backward(framework.tensor([1.0, 1.0]))
+        np.testing.assert_allclose(seen[0], [3.0, 3.0])
+
+
+def test_hooks_fire_on_every_backward_of_a_retained_graph():
+    a = minicnn.tensor([2.0], requires_grad=True)
+    b = a * a
+    calls = []
+    b.register_hook(lambda grad: calls.append(1))
+    b.backward(retain_graph=True)
+    b.backward()
+    assert calls == [1, 1]
+    np.testing.assert_allclose(host(a.grad), [8.0])

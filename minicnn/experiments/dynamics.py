@@ -55,16 +55,30 @@ def plain_vs_residual(settings) -> tuple[Report, str]:
             runs[name] = common.train(lambda: deep_net(depth, residual), data, settings, epochs)
     rows = [[name, run.parameters, f"{run.history['train_loss'][0]:.3f}", f"{run.history['train_loss'][-1]:.3f}",
              percent(run.val_acc), f"{norms[name][0]:.3g}", f"{norms[name][-1]:.3g}"] for name, run in runs.items()]
-    deepest = depths[-1]
+    deepest, shallowest = depths[-1], depths[0]
     plain, residual = runs[f"plain-{deepest}"], runs[f"residual-{deepest}"]
-    shallow = runs[f"plain-{depths[0]}"]
-    finding = (f"At depth {deepest} the plain net ended at training loss {plain.history['train_loss'][-1]:.3f} and "
-               f"{percent(plain.val_acc)} held out, the residual net at {residual.history['train_loss'][-1]:.3f} and "
-               f"{percent(residual.val_acc)} (plain-{depths[0]}: {shallow.history['train_loss'][-1]:.3f}, "
-               f"{percent(shallow.val_acc)}). At initialization the first layer's gradient norm was "
-               f"{norms[f'plain-{deepest}'][0]:.3g} in the plain net and {norms[f'residual-{deepest}'][0]:.3g} in the "
-               "residual one: the identity shortcuts carry the gradient back past every block, so the early layers "
-               "of a deep residual net get a signal the plain net's early layers may not.")
+    shallow = runs[f"plain-{shallowest}"]
+
+    def loss(run):
+        return run.history["train_loss"][-1]
+
+    def spread(name):
+        ratio = norms[name][0] / norms[name][-1]
+        return f"{ratio:.2g}x the last layer's ({'larger' if ratio > 1 else 'smaller'} toward the input)"
+
+    degradation = (f"deeper plain net trained worse than the {shallowest}-layer one ({loss(plain):.3f} against "
+                   f"{loss(shallow):.3f}), although it has more capacity: the degradation of plain nets with depth"
+                   if loss(plain) > loss(shallow) else
+                   f"deeper plain net still trained at least as well as the {shallowest}-layer one ({loss(plain):.3f} "
+                   f"against {loss(shallow):.3f}) at these depths")
+    finding = (f"At depth {deepest} the plain net ended at training loss {loss(plain):.3f} and "
+               f"{percent(plain.val_acc)} held out, the residual net at {loss(residual):.3f} and "
+               f"{percent(residual.val_acc)}. The {degradation}; the residual net "
+               + ("trained better than both" if loss(residual) < min(loss(plain), loss(shallow)) else "did not")
+               + ". At initialization the first layer's gradient norm was, in the plain net, "
+               f"{spread(f'plain-{deepest}')}, and in the residual net {spread(f'residual-{deepest}')}. "
+               "An identity shortcut makes each block add a correction to its input, so gradients reach every block "
+               "directly through the sum and a deep residual net starts out close to a shallow one.")
     figure = common.figures.new_figure(11, 3.8)
     axes = figure.add_subplot(1, 2, 1)
     for name, run in runs.items():
