@@ -46,7 +46,7 @@ def _host_values(value, what: str) -> np.ndarray:
     raise TypeError(f"load_state_dict: value for {what!r} must be an array or a Tensor, got {type(value).__name__}")
 
 
-class Module:
+class Module(module_hooks.HookMethods):
     """Base class for layers and models: subclass it, assign layers/parameters in ``__init__``, and write
     ``forward``. Calling the module runs ``forward``."""
 
@@ -75,26 +75,6 @@ class Module:
         from ..viz.graph import module_graph
 
         return module_graph(self, input_shape, batch_size, **options)
-
-    # -- hooks (semantics in module_hooks.py); each returns a handle whose .remove() undoes it --------
-    def register_forward_pre_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False):
-        """``hook(module, args) -> None or new args`` before forward (``with_kwargs``:
-        ``hook(module, args, kwargs) -> None or (args, kwargs)``)."""
-        return module_hooks.add(self, "forward_pre", hook, prepend, with_kwargs)
-
-    def register_forward_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False):
-        """``hook(module, args, output) -> None or new output`` after forward (``with_kwargs``:
-        ``hook(module, args, kwargs, output)``)."""
-        return module_hooks.add(self, "forward", hook, prepend, with_kwargs)
-
-    def register_full_backward_pre_hook(self, hook, prepend: bool = False):
-        """``hook(module, grad_output) -> None or new grad_output``, when d loss / d output is known."""
-        return module_hooks.add(self, "backward_pre", hook, prepend)
-
-    def register_full_backward_hook(self, hook, prepend: bool = False):
-        """``hook(module, grad_input, grad_output) -> None or new grad_input``, once d loss / d input is
-        known (``grad_input`` holds None for inputs that need no gradient)."""
-        return module_hooks.add(self, "backward", hook, prepend)
 
     # -- registration ------------------------------------------------------------------------------
     def _check_registry_name(self, name, kind: str) -> None:

@@ -29,6 +29,30 @@ class ModuleHooks:
         self.backward = OrderedDict()
 
 
+class HookMethods:
+    """``Module``'s hook registration (a base class of Module); each returns a handle whose ``.remove()``
+    undoes it."""
+
+    def register_forward_pre_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False):
+        """``hook(module, args) -> None or new args`` before forward (``with_kwargs``:
+        ``hook(module, args, kwargs) -> None or (args, kwargs)``)."""
+        return add(self, "forward_pre", hook, prepend, with_kwargs)
+
+    def register_forward_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False):
+        """``hook(module, args, output) -> None or new output`` after forward (``with_kwargs``:
+        ``hook(module, args, kwargs, output)``)."""
+        return add(self, "forward", hook, prepend, with_kwargs)
+
+    def register_full_backward_pre_hook(self, hook, prepend: bool = False):
+        """``hook(module, grad_output) -> None or new grad_output``, when d loss / d output is known."""
+        return add(self, "backward_pre", hook, prepend)
+
+    def register_full_backward_hook(self, hook, prepend: bool = False):
+        """``hook(module, grad_input, grad_output) -> None or new grad_input``, once d loss / d input is
+        known (``grad_input`` holds None for inputs that need no gradient)."""
+        return add(self, "backward", hook, prepend)
+
+
 def _registry(module) -> ModuleHooks:
     hooks = module.__dict__.get("_module_hooks")
     if hooks is None:
