@@ -65,7 +65,7 @@ def load_data(settings: Settings, size: int, permutation=None):
     else:
         train, test = Digits(train=True, size=size), Digits(train=False, size=size)
         train_images, train_labels, test_images, test_labels = train.data, train.targets, test.data, test.targets
-        name = f"digits (sklearn, upscaled to {size}x{size})"
+        name = f"digits (sklearn's 8x8 images{'' if size == 8 else f', resized to {size}x{size}'})"
     if settings.quick:
         train_images, train_labels = train_images[:256], train_labels[:256]
         test_images, test_labels = test_images[:128], test_labels[:128]

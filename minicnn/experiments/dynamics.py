@@ -55,12 +55,13 @@ def plain_vs_residual(settings) -> tuple[Report, str]:
             runs[name] = common.train(lambda: deep_net(depth, residual), data, settings, epochs)
     rows = [[name, run.parameters, f"{run.history['train_loss'][0]:.3f}", f"{run.history['train_loss'][-1]:.3f}",
              percent(run.val_acc), f"{norms[name][0]:.3g}", f"{norms[name][-1]:.3g}"] for name, run in runs.items()]
-    deepest, shallowest = depths[-1], depths[0]
-    plain, residual = runs[f"plain-{deepest}"], runs[f"residual-{deepest}"]
-    shallow = runs[f"plain-{shallowest}"]
-
     def loss(run):
         return run.history["train_loss"][-1]
+
+    deepest = depths[-1]
+    plain, residual = runs[f"plain-{deepest}"], runs[f"residual-{deepest}"]
+    shallowest = min(depths[:-1], key=lambda depth: loss(runs[f"plain-{depth}"]))  # the best shallower plain net
+    shallow = runs[f"plain-{shallowest}"]
 
     def spread(name):
         ratio = norms[name][0] / norms[name][-1]
