@@ -29,3 +29,5 @@ __version__ = "0.1.0"
 from . import cuda, data, models, nn, optim
 from .serialization import load, save
 from .summary import summary
+from . import profiler
+from . import viz

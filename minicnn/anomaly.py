@@ -73,14 +73,15 @@ class detect_anomaly(contextlib.ContextDecorator):
 # Which layer is running
 # ----------------------------------------------------------------------------------------------
 
-def call_module(module, args, kwargs):
-    """Run ``module.forward`` with ``module`` on the stack of running modules (anomaly mode only)."""
+def call_module(module, run, args, kwargs):
+    """Run ``run(*args, **kwargs)`` (the module's forward, with its hooks) with ``module`` on the stack
+    of running modules (anomaly mode only)."""
     stack = getattr(_modules, "stack", None)
     if stack is None:
         stack = _modules.stack = []
     stack.append(module)
     try:
-        return module.forward(*args, **kwargs)
+        return run(*args, **kwargs)
     finally:
         stack.pop()
 

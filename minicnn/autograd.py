@@ -21,6 +21,9 @@ import numpy as np
 from . import anomaly as _anomaly
 from . import backend
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly  # noqa: F401 - torch.autograd's names
+from . import hooks as _hooks
+
+_profiler = None  # the active minicnn.profiler.profile, which times each op; None: ops run untimed
 
 # ----------------------------------------------------------------------------------------------
 # Gradient mode
@@ -295,16 +298,12 @@ class Tensor:
                 raise ValueError(f"backward(): grad shape {tuple(grad.shape)} does not match tensor shape {self.shape}")
         if self._ctx is None:
             with _final_callbacks():
-                _accumulate_leaf_grad(self, grad)
-                _run_post_accumulate_hooks(self)
+                if _hooks.in_use():
+                    _hooks.deliver_to_leaf(self, grad, _accumulate_leaf_grad)
+                else:
+                    _accumulate_leaf_grad(self, grad)
             return
         run_backward(self._ctx, grad, retain_graph)
-
-    def register_post_accumulate_grad_hook(self, hook):
-        """Call ``hook(tensor)`` after each backward has accumulated this leaf's gradient into ``.grad``
-        (torch's name; its use is to act as soon as one gradient is final, e.g. to send it to other
-        processes while the rest of backward runs). Returns a handle whose ``remove()`` unregisters it."""
-        return _register_post_accumulate_hook(self, hook)
 
 
 def _accumulate_leaf_grad(leaf: Tensor, grad) -> None:
@@ -343,19 +342,19 @@ def run_backward(root, grad, retain_graph: bool = False) -> None:
 def _walk_backward(root, grad, retain_graph: bool) -> None:
     pending = {id(root): grad}  # node -> gradient of its output, summed over all its consumers
     order = topological_order(root)
-    hooked = _HookedLeafUses(order) if _hooked["count"] else None
+    hooked = _hooks.LeafGradients(order) if _hooks.in_use() else None  # None: no hook anywhere
     for node in reversed(order):
         grad_output = pending.pop(id(node), None)
         if grad_output is None:
-            if hooked is not None:
-                hooked.edges_done(node.inputs)
             continue
+        if hooked is not None:
+            grad_output = _hooks.node_gradient(node, grad_output)
         if node.released:
             raise RuntimeError(
                 f"backward through {type(node).__name__} a second time: its saved arrays were released "
                 "after the first backward; pass retain_graph=True to the first call"
             )
-        input_grads = node.backward(grad_output)
+        input_grads = node.backward(grad_output) if _profiler is None else _profiler.backward(node, grad_output)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
         if _anomaly.enabled:
@@ -364,6 +363,10 @@ def _walk_backward(root, grad, retain_graph: bool) -> None:
         if not retain_graph:
             node.release()
         for tensor, input_grad in zip(inputs, input_grads):
+            if hooked is not None and tensor is not None and hooked.wants(tensor):
+                if input_grad is None:
+                    hooked.edge_skipped(tensor, _accumulate_leaf_grad)
+                    continue
             if input_grad is None or tensor is None or not tensor.requires_grad:
                 continue
             if tuple(input_grad.shape) != tensor.shape:
@@ -372,97 +375,44 @@ def _walk_backward(root, grad, retain_graph: bool) -> None:
                     f"for an input of shape {tensor.shape}"
                 )
             if tensor._ctx is None:
-                _accumulate_leaf_grad(tensor, input_grad)
-                if hooked is not None:
-                    hooked.received(tensor)
+                if hooked is not None and hooked.wants(tensor):
+                    hooked.arrive(tensor, input_grad, _accumulate_leaf_grad)
+                else:
+                    _accumulate_leaf_grad(tensor, input_grad)
             else:
                 key = id(tensor._ctx)
                 pending[key] = input_grad if key not in pending else pending[key] + input_grad
-        if hooked is not None:
-            hooked.edges_done(inputs)
+    if hooked is not None:
+        hooked.flush(_accumulate_leaf_grad)
 
 
 # ----------------------------------------------------------------------------------------------
-# Gradient-ready hooks and end-of-backward callbacks
+# End-of-backward callbacks
 #
-# A leaf's post-accumulate hooks run once per backward, after its last gradient contribution has
-# been added to ``.grad`` (a leaf used by several nodes receives several contributions). Callbacks
-# queued with ``queue_callback`` while a backward runs are called when that backward has finished.
+# Callbacks queued with ``queue_callback`` while a backward runs (from a hook, say) are called when
+# that backward has finished: data-parallel training waits for its gradient reductions there.
 # ----------------------------------------------------------------------------------------------
 
-_hooks_state = threading.local()  # the callbacks of the backward running on this thread
-_hooked = {"count": 0}  # hooks registered anywhere; the walk counts leaf edges only when there are some
-
-
-class _HookHandle:
-    """``remove()`` unregisters the hook (torch's RemovableHandle)."""
-
-    def __init__(self, hooks: list, hook):
-        self._hooks, self._hook = hooks, hook
-
-    def remove(self) -> None:
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
-            _hooked["count"] -= 1
-
-
-def _register_post_accumulate_hook(tensor: "Tensor", hook) -> _HookHandle:
-    if not callable(hook):
-        raise TypeError(f"register_post_accumulate_grad_hook: hook must be callable, got {type(hook).__name__}")
-    if tensor._ctx is not None:
-        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
-    if not tensor.requires_grad:
-        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-    hooks = tensor.__dict__.setdefault("_post_accumulate_grad_hooks", [])
-    hooks.append(hook)
-    _hooked["count"] += 1
-    return _HookHandle(hooks, hook)
-
-
-def _run_post_accumulate_hooks(tensor: "Tensor") -> None:
-    for hook in list(tensor.__dict__.get("_post_accumulate_grad_hooks", ())):
-        hook(tensor)
-
-
-class _HookedLeafUses:
-    """How many graph edges still lead to each hooked leaf; its hooks run when the last one is done."""
-
-    def __init__(self, order):
-        self.remaining, self.got_grad = {}, set()
-        for node in order:
-            for tensor in node.inputs:
-                if isinstance(tensor, Tensor) and "_post_accumulate_grad_hooks" in tensor.__dict__:
-                    self.remaining[id(tensor)] = self.remaining.get(id(tensor), 0) + 1
-
-    def received(self, tensor) -> None:
-        self.got_grad.add(id(tensor))
-
-    def edges_done(self, inputs) -> None:
-        for tensor in inputs:
-            key = id(tensor)
-            if key in self.remaining:
-                self.remaining[key] -= 1
-                if self.remaining[key] == 0 and key in self.got_grad:
-                    _run_post_accumulate_hooks(tensor)
+_callbacks_state = threading.local()  # the callbacks of the backward running on this thread
 
 
 @contextlib.contextmanager
 def _final_callbacks():
     """Collects the callbacks queued during one backward and runs them (in order) when it ends."""
-    outer = getattr(_hooks_state, "callbacks", None)
-    _hooks_state.callbacks = callbacks = []
+    outer = getattr(_callbacks_state, "callbacks", None)
+    _callbacks_state.callbacks = callbacks = []
     try:
         yield
         while callbacks:  # a callback may queue another
             callbacks.pop(0)()
     finally:
-        _hooks_state.callbacks = outer
+        _callbacks_state.callbacks = outer
 
 
 def queue_callback(callback) -> None:
     """Run ``callback()`` once the backward now running has finished (torch's
     ``Variable._execution_engine.queue_callback``); only valid inside a backward (from a hook)."""
-    callbacks = getattr(_hooks_state, "callbacks", None)
+    callbacks = getattr(_callbacks_state, "callbacks", None)
     if callbacks is None:
         raise RuntimeError("queue_callback: final callbacks can only be installed during the backward pass")
     callbacks.append(callback)
@@ -530,7 +480,10 @@ class Function:
         grad_enabled = is_grad_enabled()
         needs = tuple(grad_enabled and value is not None and value.requires_grad for value in inputs)
         ctx.needs_input_grad = needs
-        output = ctx.forward(*arrays, **params)
+        if _profiler is None:
+            output = ctx.forward(*arrays, **params)
+        else:
+            output = _profiler.forward(ctx, arrays, params)
         if isinstance(output, np.generic):  # numpy reduces to scalars; a Tensor always holds an array
             output = np.asarray(output)
         if _anomaly.enabled:
@@ -578,3 +531,6 @@ class _ToDevice(Function):
 
     def backward(self, grad_output):
         return backend.to_device(grad_output, self.source_device)
+
+
+_hooks.install(Tensor)

@@ -6,6 +6,10 @@
     python -m minicnn predict --checkpoint runs/lenet5-digits/best.npz image.png
     python -m minicnn summary --model resnet18 --input 3,224,224
     python -m minicnn gradcheck
+    python -m minicnn profile --model resnet18 --batch-size 32
+    python -m minicnn graph --model resnet18 --out g.svg
+    python -m minicnn explain --checkpoint runs/lenet5-digits/best.npz image.png --method grad-cam --out cam.png
+    python -m minicnn experiment permuted-pixels
     mpiexec -n 4 python -m minicnn train   # data-parallel over 4 processes (minicnn.distributed)
 
 A mistake in the arguments, an unreadable input file or an unusable output path ends with one line
@@ -22,18 +26,20 @@ from .errors import UsageError
 EXIT_USAGE = 2  # a bad argument, input file or output path
 EXIT_DIVERGED = 3  # training stopped: the loss or a gradient became NaN or infinite
 
-COMMANDS = ("train", "evaluate", "predict", "summary", "gradcheck")
+COMMANDS = ("train", "evaluate", "predict", "summary", "gradcheck", "profile", "graph", "explain", "experiment")
 
 
 def build_parser() -> argparse.ArgumentParser:
     from . import evaluate_command, gradcheck_command, predict_command, summary_command, train_command
+    from . import experiment_command, explain_command, graph_command, profile_command
 
     parser = argparse.ArgumentParser(
         prog="minicnn",
         description="Train and inspect small CNNs built on minicnn. Without a command: train (LeNet-5 on digits).",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (train_command, evaluate_command, predict_command, summary_command, gradcheck_command):
+    for module in (train_command, evaluate_command, predict_command, summary_command, gradcheck_command,
+                   profile_command, graph_command, explain_command, experiment_command):
         module.add_parser(commands)
     return parser
 

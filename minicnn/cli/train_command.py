@@ -64,6 +64,8 @@ def add_parser(commands) -> None:
     parser.add_argument("--threads-per-rank", type=int, default=None, metavar="N",
                         help="CPU threads per process under mpiexec (default: the cores divided among the "
                              "processes on each machine)")
+    parser.add_argument("--tensorboard", default=None, metavar="DIR",
+                        help="also write TensorBoard event files there (needs the tensorboard package)")
     parser.set_defaults(run=run)
 
 
@@ -154,8 +156,14 @@ def _train(args, ranks: Ranks) -> int:
     optimizer = make_optimizer(args, model.parameters())
     scheduler = make_scheduler(args, optimizer)
     config = {"model": args.model, "model_kwargs": kwargs, **info.config()}
+    if args.tensorboard:
+        try:
+            import minicnn.utils.tensorboard  # noqa: F401
+        except ImportError as error:
+            raise UsageError(str(error)) from None
     trainer = Trainer(model, optimizer, scheduler=scheduler, device=device, out_dir=out_dir,
-                      progress=not args.no_progress, config=config, detect_anomaly=args.detect_anomaly)
+                      progress=not args.no_progress, config=config, detect_anomaly=args.detect_anomaly,
+                      tensorboard=args.tensorboard)
     say(f"training {args.model} on {info.name}: {len(train_set)} training images, {len(eval_set)} held out, "
         f"{info.in_channels}x{info.image_size}x{info.image_size}, {info.num_classes} classes, device {device}"
         + (f", {ranks.world_size} processes of {args.batch_size} images a step" if ranks.several else ""))

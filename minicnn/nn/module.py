@@ -18,6 +18,7 @@ import numpy as np
 from .. import anomaly as _anomaly
 from .. import backend
 from ..autograd import Tensor
+from . import module_hooks
 from .parameter import Parameter
 
 
@@ -46,7 +47,7 @@ def _host_values(value, what: str) -> np.ndarray:
     raise TypeError(f"load_state_dict: value for {what!r} must be an array or a Tensor, got {type(value).__name__}")
 
 
-class Module:
+class Module(module_hooks.HookMethods):
     """Base class for layers and models: subclass it, assign layers/parameters in ``__init__``, and write
     ``forward``. Calling the module runs ``forward``."""
 
@@ -65,8 +66,21 @@ class Module:
 
     def __call__(self, *args, **kwargs):
         if _anomaly.enabled:  # anomaly mode names the layer an operation ran in
-            return _anomaly.call_module(self, args, kwargs)
-        return self.forward(*args, **kwargs)
+            return _anomaly.call_module(self, self._run_forward, args, kwargs)
+        return self._run_forward(*args, **kwargs)
+
+    def _run_forward(self, *args, **kwargs):
+        hooks = self.__dict__.get("_module_hooks")
+        if hooks is None:  # no hook was ever registered on this module
+            return self.forward(*args, **kwargs)
+        return module_hooks.call(self, hooks, args, kwargs)
+
+    def graph(self, input_shape, batch_size: int = 1, **options):
+        """The autograd graph of one forward (eval mode) on a random (batch_size, *input_shape) input, as a
+        graphviz Digraph with parameters named by module path; options as ``minicnn.viz.graph``."""
+        from ..viz.graph import module_graph
+
+        return module_graph(self, input_shape, batch_size, **options)
 
     # -- registration ------------------------------------------------------------------------------
     def _check_registry_name(self, name, kind: str) -> None:

@@ -29,6 +29,7 @@ from .divergence import FiniteWatch, TrainingDiverged, non_finite_state
 from .evaluation import evaluate, to_device_batch
 from .history import History
 from .progress import progress_bar
+from . import tensorboard_log
 
 # How often (in batches) the progress bar reads the running loss back from the device: each read
 # waits for the device to finish, so it is kept rare.
@@ -51,11 +52,13 @@ class Trainer:
         plot: also write history.png (needs matplotlib).
         detect_anomaly: run every step in anomaly mode (slow): a divergence then names the operation
             and the layer that first produced a NaN or an infinity.
+        tensorboard: a folder for TensorBoard event files (curves, weight and gradient histograms; see
+            tensorboard_log.py), or None.
     """
 
     def __init__(self, model, optimizer=None, loss_fn=None, scheduler=None, device="cpu", out_dir=None,
                  progress: bool = True, config: dict | None = None, log=print, plot: bool = True,
-                 detect_anomaly: bool = False):
+                 detect_anomaly: bool = False, tensorboard=None):
         self.device = backend.normalize_device(device)
         self.model = model.to(self.device)
         self.optimizer = optimizer or optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
@@ -77,6 +80,8 @@ class Trainer:
         self.forward_model = self.ranks.wrap(self.model)
         if not self.ranks.is_main:
             self.log, self.progress, self.plot = (lambda line: None), False, False
+        self.tensorboard = tensorboard if self.ranks.is_main else None  # one writer: rank 0's
+        self._writer = None
 
     # ------------------------------------------------------------------------------------------
     def checkpoint_path(self, name: str = "last") -> str:
@@ -215,6 +220,8 @@ class Trainer:
             if improved:
                 self.save("best")
             self.history.save(self.out_dir, plot=False)  # the plot is drawn once, when fit ends
+        if self._writer is not None:
+            tensorboard_log.log_epoch(self._writer, self.model, epoch, train_loss, train_acc, val_loss, val_acc, lr)
         self.log(_epoch_line(epoch, epochs, train_loss, train_acc, val_loss, val_acc, lr, seconds, rate))
 
     def fit(self, train_loader, val_loader=None, epochs: int = 1, resume: bool = False) -> History:
@@ -223,6 +230,8 @@ class Trainer:
         with self.ranks.stop_all_on_error("Trainer.fit"):
             if resume:
                 self.resume(train_loader=train_loader)
+            if self.tensorboard is not None:
+                self._writer = tensorboard_log.open_writer(self.tensorboard)
             self._train_until(train_loader, val_loader, epochs)
         return self.history
 
@@ -231,16 +240,21 @@ class Trainer:
             while self.epoch < epochs:
                 self._run_epoch(train_loader, val_loader, epochs)
         finally:  # also after Ctrl-C: the curves of the epochs that did finish
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
             if self.out_dir is not None and self.plot and len(self.history):
                 self.history.plot(os.path.join(self.out_dir, "history.png"), notice=self.log)
 
 
 def fit(model, train_loader, val_loader=None, optimizer=None, loss_fn=None, epochs: int = 1, scheduler=None,
         device="cpu", out_dir=None, resume: bool = False, progress: bool = True, config: dict | None = None,
-        log=print, plot: bool = True, detect_anomaly: bool = False) -> History:
+        log=print, plot: bool = True, detect_anomaly: bool = False,
+        tensorboard=None) -> History:
     """Train ``model`` for ``epochs`` epochs and return its History; the arguments are ``Trainer``'s."""
     trainer = Trainer(model, optimizer, loss_fn=loss_fn, scheduler=scheduler, device=device, out_dir=out_dir,
-                      progress=progress, config=config, log=log, plot=plot, detect_anomaly=detect_anomaly)
+                      progress=progress, config=config, log=log, plot=plot, detect_anomaly=detect_anomaly,
+                      tensorboard=tensorboard)
     return trainer.fit(train_loader, val_loader, epochs=epochs, resume=resume)
 
 

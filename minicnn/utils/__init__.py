@@ -1,0 +1,1 @@
+"""Utilities in torch.utils's places (``minicnn.utils.tensorboard``, ...)."""
