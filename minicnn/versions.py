@@ -1,0 +1,75 @@
+"""Version counters: how autograd notices that an array it saved for backward was changed in place.
+
+Every Tensor has a counter that its in-place operations (``add_``, ``mul_``, ``x -= ...``) increase.
+Views (reshape, permute, basic slicing) and ``detach()`` share the counter of the tensor they view;
+``.data`` gets a fresh one, so changes made through it are, as in torch, invisible to this check.
+When ``Function.apply`` records a node, it notes the counter of each input (and of the output) whose
+array the node kept; backward compares before running the node and raises torch's error on a change.
+"""
+from __future__ import annotations
+
+
+class VersionCounter:
+    """The number of in-place changes one block of memory has seen."""
+
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = 0
+
+
+def is_view_of(output, array) -> bool:
+    """Whether ``output`` shares ``array``'s memory through numpy/cupy's ``base`` chain."""
+    if output is array:
+        return True
+    base = getattr(output, "base", None)
+    return base is not None and (base is array or base is getattr(array, "base", None))
+
+
+def saved_versions(ctx, inputs, arrays, result) -> tuple:
+    """(counter, version now, description) for each input or output whose array ``ctx`` kept for
+    backward, found by identity among ``ctx.saved`` and ``ctx``'s attributes."""
+    held = {id(value) for value in ctx.saved if value is not None}
+    held.update(id(value) for value in ctx.__dict__.values() if hasattr(value, "dtype"))
+    checks = []
+    for tensor, array in zip(inputs, arrays):
+        if tensor is not None and id(array) in held:
+            checks.append((tensor._version_counter, tensor._version_counter.value, _describe(tensor, "an input")))
+    if id(result.array) in held:
+        checks.append((result._version_counter, result._version_counter.value, _describe(result, "its output")))
+    return tuple(checks)
+
+
+def _describe(tensor, role: str) -> str:
+    return f"{tensor.dtype} tensor of shape {tuple(tensor.shape)}, {role}"
+
+
+def check(saved, node_name: str) -> None:
+    for counter, expected, what in saved:
+        if counter.value != expected:
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an inplace "
+                f"operation: [{what}] of {node_name} is at version {counter.value}; expected version "
+                f"{expected} instead")
+
+
+class AccumulateGrad:
+    """What ``grad_fn.next_functions`` shows for a leaf that requires grad (its gradient goes to ``.grad``)."""
+
+    next_functions = ()
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return "<AccumulateGrad>"
+
+
+def next_function(edge):
+    """The node behind one graph edge: None, an AccumulateGrad for a leaf, or the producing node."""
+    if edge is None:
+        return None
+    return AccumulateGrad(edge) if edge._ctx is None else edge._ctx
