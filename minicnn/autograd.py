@@ -157,7 +157,7 @@ class Tensor:
     def __init__(self, data, requires_grad: bool = False, dtype=None, device=None):
         self.array = _as_array(data, dtype=dtype, device=device)
         if requires_grad and self.array.dtype.kind != "f":
-            raise TypeError(f"only floating point tensors can require gradients, got dtype {self.array.dtype}")
+            raise RuntimeError(f"only Tensors of floating point dtype can require gradients, got dtype {self.array.dtype}")
         self.grad: Tensor | None = None
         self.requires_grad = bool(requires_grad)
         self._ctx: Function | None = None

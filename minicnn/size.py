@@ -32,5 +32,9 @@ class Size(tuple):
     def __repr__(self) -> str:
         return f"minicnn.Size({list(self)})"
 
+    def __str__(self) -> str:
+        # error messages throughout minicnn print shapes as tuples: "(3, 4)"
+        return tuple.__repr__(tuple(self))
+
     def __reduce__(self):
         return (Size, (tuple(self),))

@@ -189,8 +189,9 @@ def test_state_dict_round_trip_continues_the_same_trajectory(device, tmp_path, n
     minicnn.save({"params": [p.array for p in first_params], "optimizer": first.state_dict()}, tmp_path / "opt.ckpt")
     saved = minicnn.load(tmp_path / "opt.ckpt")
     resumed_params, resumed = fresh()
-    for p, values in zip(resumed_params, saved["params"]):
-        p.copy_(values)
+    with minicnn.no_grad():
+        for p, values in zip(resumed_params, saved["params"]):
+            p.copy_(values)
     resumed.load_state_dict(saved["optimizer"])
     assert resumed.state_dict()["param_groups"] == first.state_dict()["param_groups"]
     apply(resumed_params, resumed, gradients[4:])
