@@ -123,7 +123,7 @@ def test_adam_rejects_bad_betas():
 def test_frozen_and_gradless_parameters_stay_bit_identical(device, make):
     model = nn.Sequential(nn.Linear(4, 3), nn.Linear(3, 2)).to(device)
     model[0].requires_grad_(False)
-    frozen_before = {k: v for k, v in model.state_dict().items() if k.startswith("0.")}
+    frozen_before = {k: v.clone() for k, v in model.state_dict().items() if k.startswith("0.")}
     optimizer = make(model.parameters())
     for _ in range(3):
         optimizer.zero_grad()
@@ -131,7 +131,7 @@ def test_frozen_and_gradless_parameters_stay_bit_identical(device, make):
         optimizer.step()
     for key, value in frozen_before.items():
         np.testing.assert_array_equal(model.state_dict()[key], value)
-    assert not np.array_equal(model.state_dict()["1.weight"], frozen_before["0.weight"][:2, :3])
+    assert not np.array_equal(host(model.state_dict()["1.weight"]), host(frozen_before["0.weight"][:2, :3]))
     # A parameter that requires grad but got none this step is skipped too.
     lonely = nn.Parameter(minicnn.ones(3, device=device))
     optimizer = make([lonely])
