@@ -20,10 +20,16 @@ class VersionCounter:
 
 def is_view_of(output, array) -> bool:
     """Whether ``output`` shares ``array``'s memory through numpy/cupy's ``base`` chain."""
+    output, array = _storage(output), _storage(array)
     if output is array:
         return True
     base = getattr(output, "base", None)
     return base is not None and (base is array or base is getattr(array, "base", None))
+
+
+def _storage(array):
+    """The array that owns the memory: the simulated device keeps a numpy array in ``_a``."""
+    return getattr(array, "_a", array)
 
 
 def saved_versions(ctx, inputs, arrays, result) -> tuple:

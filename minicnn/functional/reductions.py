@@ -29,6 +29,11 @@ class TakeAlong(Function):
         return full, None
 
 
+def _along(axis: int, index: slice) -> tuple:
+    """An index selecting ``index`` along ``axis`` and everything along the other axes."""
+    return (slice(None),) * axis + (index,)
+
+
 def _xp(a: Tensor):
     return backend.get_array_module(a.array)
 
@@ -154,7 +159,7 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     if a.ndim == 0:
         return return_types.topk(a.clone(), Tensor._wrap(_xp(a).zeros((), dtype=np.int64)))
     order = _argsort(a, axis, descending=largest)
-    picked = backend.get_array_module(order).take(order, np.arange(k), axis=axis)
+    picked = order[_along(axis, slice(0, k))]
     return _take(a, picked, axis, True, return_types.topk)
 
 
@@ -174,7 +179,7 @@ def median(input: Tensor, dim=None, keepdim: bool = False):
         return return_types.median(a.clone(), Tensor._wrap(_xp(a).zeros((), dtype=np.int64)))
     order = _argsort(a, axis, False)
     middle = (a.shape[axis] - 1) // 2
-    picked = backend.get_array_module(order).take(order, [middle], axis=axis)
+    picked = order[_along(axis, slice(middle, middle + 1))]
     return _take(a, picked, axis, keepdim, return_types.median)
 
 
@@ -304,12 +309,11 @@ class Prod(Function):
         xp = backend.get_array_module(a)
         if not self.keepdims:
             grad = xp.expand_dims(grad, self.axis)
-        ones = xp.ones_like(xp.take(a, [0], axis=self.axis))
-        before = xp.cumprod(xp.concatenate([ones, xp.take(a, np.arange(a.shape[self.axis] - 1), axis=self.axis)],
-                                           axis=self.axis), axis=self.axis)
+        all_but_last = _along(self.axis, slice(0, a.shape[self.axis] - 1))
+        ones = xp.ones_like(a[_along(self.axis, slice(0, 1))])
+        before = xp.cumprod(xp.concatenate([ones, a[all_but_last]], axis=self.axis), axis=self.axis)
         flipped = xp.flip(a, axis=self.axis)
-        after = xp.cumprod(xp.concatenate([ones, xp.take(flipped, np.arange(a.shape[self.axis] - 1), axis=self.axis)],
-                                          axis=self.axis), axis=self.axis)
+        after = xp.cumprod(xp.concatenate([ones, flipped[all_but_last]], axis=self.axis), axis=self.axis)
         return grad * before * xp.flip(after, axis=self.axis)
 
 
