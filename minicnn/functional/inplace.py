@@ -35,6 +35,25 @@ class Overwrite(Function):
         return xp.zeros_like(grad), grad_source
 
 
+class SetItem(Function):
+    """``t[index] = value``: the old values at ``index`` are replaced, the rest pass through."""
+
+    def forward(self, old, value, index):
+        self.index, self.value_shape, self.value_dtype = index, value.shape, value.dtype
+        out = old.copy()
+        out[index] = value
+        return out
+
+    def backward(self, grad):
+        # out = old everywhere except at index, where out = value: the gradient is split accordingly
+        grad_old = grad.copy()
+        grad_old[self.index] = 0
+        grad_value = None
+        if self.needs_input_grad[1]:
+            grad_value = unbroadcast(grad[self.index], self.value_shape).astype(self.value_dtype)
+        return grad_old, grad_value
+
+
 def _check_leaf(tensor: Tensor, name: str) -> None:
     if tensor.requires_grad and tensor._ctx is None and is_grad_enabled():
         raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in an in-place operation.")
@@ -55,6 +74,8 @@ def _operand(value, like: Tensor, name: str):
 
 def _write(tensor: Tensor, values, name: str) -> None:
     """Store ``values`` in ``tensor``'s memory, refusing casts torch refuses (float into an int tensor)."""
+    if values is tensor.array:
+        return
     values_dtype = np.result_type(values) if not hasattr(values, "dtype") else values.dtype
     if tensor.dtype.kind in "biu" and np.dtype(values_dtype).kind == "f" or (
             tensor.dtype.kind == "b" and np.dtype(values_dtype).kind in "iu"):
@@ -197,6 +218,26 @@ def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Te
     return _overwrite(self, "uniform_", backend.to_device(values, backend.device_of(self.array)))
 
 
+def setitem(self: Tensor, index, value) -> None:
+    """``t[index] = value`` (an in-place op: guarded and counted like the others)."""
+    from .shape import _move_index_to, _unwrap_index
+
+    device = backend.device_of(self.array)
+    index = _move_index_to(_unwrap_index(index), device)
+    if isinstance(value, Tensor):
+        value_tensor = value if backend.device_of(value.array) == device else value.to(device)
+    else:
+        xp = backend.get_array_module(self.array)
+        value_tensor = Tensor._wrap(xp.asarray(backend.to_device(np.asarray(value), device) if isinstance(
+            value, (list, tuple, np.ndarray)) else value, dtype=self.dtype))
+
+    def raw():
+        self.array[index] = value_tensor.array
+        return self.array  # already written
+
+    _inplace(self, "__setitem__", (value_tensor,), lambda old: SetItem.apply(old, value_tensor, index=index), raw)
+
+
 def _augmented(function):
     """``x += y`` and friends: the in-place op, returning the same tensor (as torch)."""
     return lambda self, other: function(self, other)
@@ -207,5 +248,5 @@ METHODS = {
     "exp_": exp_, "log_": log_, "sqrt_": sqrt_, "abs_": abs_, "neg_": neg_, "fill_": fill_, "zero_": zero_,
     "copy_": copy_, "normal_": normal_, "uniform_": uniform_,
     "__iadd__": _augmented(add_), "__isub__": _augmented(sub_), "__imul__": _augmented(mul_),
-    "__itruediv__": _augmented(div_),
+    "__itruediv__": _augmented(div_), "__setitem__": setitem,
 }
