@@ -34,6 +34,13 @@ class device(str):  # noqa: N801 - torch's name
     def index(self) -> int | None:
         return self._index
 
+    def __str__(self) -> str:
+        # the name as written: "cuda:0" stays "cuda:0" although minicnn's canonical name for it is "cuda"
+        return self.type if self._index is None else f"{self.type}:{self._index}"
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
     def __repr__(self) -> str:
         if self._index is None:
             return f"device(type='{self.type}')"
