@@ -196,7 +196,7 @@ class Tensor:
 
     @property
     def shape(self) -> Size:
-        return Size(self.array.shape)
+        return tuple.__new__(Size, self.array.shape)  # the array's shape is ints already
 
     @property
     def dtype(self) -> np.dtype:

@@ -33,30 +33,31 @@ def _storage(array):
 
 
 def saved_versions(ctx, inputs, arrays, result) -> tuple:
-    """(counter, version now, description) for each input or output whose array ``ctx`` kept for
-    backward, found by identity among ``ctx.saved`` and ``ctx``'s attributes."""
-    held = {id(value) for value in ctx.saved if value is not None}
-    held.update(id(value) for value in ctx.__dict__.values() if hasattr(value, "dtype"))
-    checks = []
+    """(counter, version now, dtype, shape, role) for each input or output whose array ``ctx`` kept for
+    backward, found by identity among ``ctx.saved`` and ``ctx``'s attributes. It runs for every
+    recorded operation, so it only compares identities; the message is composed when a check fails."""
+    kept = ctx.saved + tuple(ctx.__dict__.values())
+    if not kept:
+        return ()
+    checks = ()
     for tensor, array in zip(inputs, arrays):
-        if tensor is not None and id(array) in held:
-            checks.append((tensor._version_counter, tensor._version_counter.value, _describe(tensor, "an input")))
-    if id(result.array) in held:
-        checks.append((result._version_counter, result._version_counter.value, _describe(result, "its output")))
-    return tuple(checks)
-
-
-def _describe(tensor, role: str) -> str:
-    return f"{tensor.dtype} tensor of shape {tuple(tensor.shape)}, {role}"
+        if tensor is not None and any(value is array for value in kept):
+            counter = tensor._version_counter
+            checks += ((counter, counter.value, array.dtype, array.shape, "an input"),)
+    output = result.array
+    if any(value is output for value in kept):
+        counter = result._version_counter
+        checks += ((counter, counter.value, output.dtype, output.shape, "its output"),)
+    return checks
 
 
 def check(saved, node_name: str) -> None:
-    for counter, expected, what in saved:
+    for counter, expected, dtype, shape, role in saved:
         if counter.value != expected:
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an inplace "
-                f"operation: [{what}] of {node_name} is at version {counter.value}; expected version "
-                f"{expected} instead")
+                f"operation: [{dtype} tensor of shape {tuple(shape)}, {role} of {node_name}] is at version "
+                f"{counter.value}; expected version {expected} instead")
 
 
 class AccumulateGrad:
