@@ -75,6 +75,14 @@ def test_inplace_op_inside_the_graph_gives_torchs_gradients(device, op):
 
 
 @pytest.mark.parametrize("op", INPLACE)
+def test_inplace_op_inside_the_graph_passes_gradcheck(device, op):
+    a, b = _pair(device, seed=3)
+    x = minicnn.tensor(a, device=device, requires_grad=True)
+    other = minicnn.tensor(b, device=device, requires_grad=True)
+    assert minicnn.gradcheck(lambda x, o: op(x * 1.0, o), [x, other])
+
+
+@pytest.mark.parametrize("op", INPLACE)
 def test_inplace_op_on_a_leaf_that_requires_grad_raises_as_torch_unless_in_no_grad(device, op):
     torch = import_torch()
     a, b = _pair(device)
