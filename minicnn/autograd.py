@@ -19,7 +19,7 @@ import threading
 import numpy as np
 
 from . import backend, versions
-from .device import device, parse_to_arguments as _parse_to_arguments
+from .device import canonical as _canonical_device, device, parse_to_arguments as _parse_to_arguments
 from .dtypes import (  # noqa: F401 - the dtype names are part of this module's interface
     _default_dtype_for, _default_float, bool_, float16, float32, float64, get_default_dtype, int32, int64,
     set_default_dtype, uint8,
@@ -172,7 +172,7 @@ class Tensor:
 
     @property
     def device(self) -> device:
-        return device(backend.device_of(self.array))
+        return _canonical_device(backend.device_of(self.array))
 
     @property
     def is_leaf(self) -> bool:

@@ -50,6 +50,17 @@ class device(str):  # noqa: N801 - torch's name
         return (device, (str(self),))
 
 
+_CANONICAL: dict = {}
+
+
+def canonical(name: str) -> device:
+    """The cached ``device`` for a canonical name (``Tensor.device`` asks for one on every call)."""
+    found = _CANONICAL.get(name)
+    if found is None:  # a tensor's device has an index, as torch's: cuda:0, not cuda
+        found = _CANONICAL[name] = device("cuda:0" if name == "cuda" else name)
+    return found
+
+
 def _is_device(value) -> bool:
     return isinstance(value, str)
 
