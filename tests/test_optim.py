@@ -218,8 +218,8 @@ def test_state_dict_uses_torch_layout():
         assert all(group[k] == reference_group[k] for k in group)
     for index in (0, 1):
         buffer = mine["state"][index]["momentum_buffer"]
-        assert isinstance(buffer, np.ndarray)
-        np.testing.assert_array_equal(buffer, reference["state"][index]["momentum_buffer"].numpy())
+        assert isinstance(buffer, minicnn.Tensor) and isinstance(reference["state"][index]["momentum_buffer"], torch.Tensor)
+        np.testing.assert_array_equal(buffer.numpy(), reference["state"][index]["momentum_buffer"].numpy())
 
 
 def test_load_state_dict_checks_group_sizes():
