@@ -19,9 +19,15 @@ import threading
 import numpy as np
 
 from . import anomaly as _anomaly
-from . import backend
+from . import backend, versions
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly  # noqa: F401 - torch.autograd's names
 from . import hooks as _hooks
+from .device import canonical as _canonical_device, device, parse_to_arguments as _parse_to_arguments
+from .dtypes import (  # noqa: F401 - the dtype names are part of this module's interface
+    _default_dtype_for, _default_float, bool_, float16, float32, float64, get_default_dtype, int32, int64,
+    set_default_dtype, uint8,
+)
+from .size import Size
 
 _profiler = None  # the active minicnn.profiler.profile, which times each op; None: ops run untimed
 
@@ -69,29 +75,6 @@ def set_grad_enabled(mode: bool):
     return _GradMode(mode)
 
 
-# ----------------------------------------------------------------------------------------------
-# dtypes
-# ----------------------------------------------------------------------------------------------
-
-float32 = np.dtype(np.float32)
-float64 = np.dtype(np.float64)
-int64 = np.dtype(np.int64)
-int32 = np.dtype(np.int32)
-uint8 = np.dtype(np.uint8)
-bool_ = np.dtype(np.bool_)
-
-
-def _default_dtype_for(data) -> np.dtype | None:
-    """float32 for python floats and lists of them, int64 for python ints; arrays keep their dtype."""
-    if isinstance(data, bool):
-        return bool_
-    if isinstance(data, int):
-        return int64
-    if isinstance(data, float):
-        return float32
-    return None
-
-
 def _as_array(data, dtype=None, device=None):
     """Turn data (Tensor, array, list, scalar) into a backend array on ``device``."""
     if isinstance(data, Tensor):
@@ -105,7 +88,7 @@ def _as_array(data, dtype=None, device=None):
         host = np.asarray(data)
         if dtype is None:
             if host.dtype.kind == "f":
-                dtype = float32
+                dtype = _default_float[0]
             elif host.dtype.kind in "iu":
                 dtype = int64
         array = host if dtype is None else host.astype(dtype, copy=False)
@@ -136,23 +119,25 @@ class Tensor:
     Function node that produced this tensor (None for leaves).
     """
 
-    __slots__ = ("array", "grad", "requires_grad", "_ctx", "__weakref__", "__dict__")
+    __slots__ = ("array", "grad", "requires_grad", "_ctx", "_version_counter", "__weakref__", "__dict__")
     # Makes ``ndarray + Tensor`` defer to Tensor.__radd__ instead of numpy broadcasting over it.
     __array_priority__ = 1000
 
     def __init__(self, data, requires_grad: bool = False, dtype=None, device=None):
         self.array = _as_array(data, dtype=dtype, device=device)
         if requires_grad and self.array.dtype.kind != "f":
-            raise TypeError(f"only floating point tensors can require gradients, got dtype {self.array.dtype}")
+            raise RuntimeError(f"only Tensors of floating point dtype can require gradients, got dtype {self.array.dtype}")
         self.grad: Tensor | None = None
         self.requires_grad = bool(requires_grad)
         self._ctx: Function | None = None
+        self._version_counter = versions.VersionCounter()
 
     # -- basic properties ------------------------------------------------------------------------
     @property
     def data(self) -> "Tensor":
         """The same values as a Tensor outside the graph (torch's ``.data``): in-place changes to it
-        change this tensor, and autograd does not see them."""
+        change this tensor, and autograd does not see them (it has a version counter of its own, so
+        the check that saved values are unchanged does not fire; ``detach()`` shares the counter)."""
         return Tensor._wrap(self.array)
 
     @data.setter
@@ -170,11 +155,17 @@ class Tensor:
         tensor.grad = None
         tensor.requires_grad = False
         tensor._ctx = None
+        tensor._version_counter = versions.VersionCounter()
         return tensor
 
     @property
-    def shape(self) -> tuple:
-        return tuple(self.array.shape)
+    def _version(self) -> int:
+        """How many in-place changes this tensor's memory has seen (shared with its views and detach())."""
+        return self._version_counter.value
+
+    @property
+    def shape(self) -> Size:
+        return tuple.__new__(Size, self.array.shape)  # the array's shape is ints already
 
     @property
     def dtype(self) -> np.dtype:
@@ -185,8 +176,8 @@ class Tensor:
         return self.array.ndim
 
     @property
-    def device(self) -> str:
-        return backend.device_of(self.array)
+    def device(self) -> device:
+        return _canonical_device(backend.device_of(self.array))
 
     @property
     def is_leaf(self) -> bool:
@@ -200,25 +191,8 @@ class Tensor:
     def is_cuda(self) -> bool:
         return self.device.startswith("cuda")
 
-    def size(self, dim: int | None = None):
-        if dim is None:
-            return self.shape
-        from .functional.dims import normalize_dim  # functional sits above autograd
-
-        if self.ndim == 0:
-            raise IndexError(f"size: Dimension specified as {dim} but tensor has no dimensions")
-        return self.shape[normalize_dim(dim, self.ndim, "size")]
-
-    def dim(self) -> int:
-        return self.ndim
-
     def numel(self) -> int:
         return int(self.array.size)
-
-    def __len__(self) -> int:
-        if self.ndim == 0:
-            raise TypeError("len() of a 0-d tensor")
-        return self.shape[0]
 
     # -- conversion ------------------------------------------------------------------------------
     def numpy(self) -> np.ndarray:
@@ -229,38 +203,44 @@ class Tensor:
 
     def item(self):
         if self.array.size != 1:
-            raise ValueError(f"item(): only one-element tensors can be converted, got shape {self.shape}")
+            raise RuntimeError(f"a Tensor with {self.array.size} elements cannot be converted to Scalar")
         return backend.to_host(self.array).reshape(()).item()
 
-    def tolist(self):
-        return backend.to_host(self.array).tolist()
-
     def detach(self) -> "Tensor":
-        """A new leaf sharing the same data, cut off from the graph."""
-        return Tensor(self.array)
+        """A new leaf sharing the same memory and version counter, cut off from the graph."""
+        tensor = Tensor._wrap(self.array)
+        tensor._version_counter = self._version_counter
+        return tensor
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        if self._ctx is not None and not requires_grad:
+            raise RuntimeError("requires_grad_: you can only change requires_grad flags of leaf tensors; "
+                               "use .detach() for a computed tensor outside the graph")
         if requires_grad and self.array.dtype.kind != "f":
-            raise TypeError(f"only floating point tensors can require gradients, got dtype {self.dtype}")
+            raise RuntimeError(f"only Tensors of floating point dtype can require gradients, got dtype {self.dtype}")
         self.requires_grad = bool(requires_grad)
         return self
 
-    def to(self, device=None, dtype=None) -> "Tensor":
-        """Move to a device and/or cast to a dtype: ``t.to("cuda")``, ``t.to(minicnn.float64)``."""
-        if device is not None and not isinstance(device, str) and not hasattr(device, "startswith"):
-            device, dtype = None, device  # t.to(dtype)
+    def to(self, *args, **kwargs) -> "Tensor":
+        """Move to a device and/or cast to a dtype, as torch: ``t.to("cuda")``, ``t.to(minicnn.float64)``,
+        ``t.to(device, dtype)``, ``t.to(other)`` (other's device and dtype); ``non_blocking`` is accepted."""
+        target_device, dtype, copy = _parse_to_arguments(args, kwargs)
         out = self
-        if device is not None and backend.normalize_device(device) != self.device:
-            out = _ToDevice.apply(out, device=backend.normalize_device(device))
+        if target_device is not None and backend.normalize_device(target_device) != backend.device_of(self.array):
+            out = _ToDevice.apply(out, device=backend.normalize_device(target_device))
         if dtype is not None and np.dtype(dtype) != out.dtype:
             out = out.type(dtype)
+        if copy and out is self:
+            out = self.clone()
         return out
 
     def cpu(self) -> "Tensor":
         return self.to("cpu")
 
-    def cuda(self, device=None) -> "Tensor":
-        return self.to("cuda" if device is None else f"cuda:{device}")
+    def cuda(self, device=None, non_blocking: bool = False) -> "Tensor":
+        if device is None:
+            return self.to("cuda")
+        return self.to(device if isinstance(device, str) else f"cuda:{int(device)}")
 
     def __repr__(self) -> str:
         body = np.array2string(backend.to_host(self.array), separator=", ", precision=4, threshold=100)
@@ -270,7 +250,7 @@ class Tensor:
         if self.dtype != float32:
             extras.append(f"dtype={self.dtype}")
         if self._ctx is not None:
-            extras.append(f"grad_fn=<{type(self._ctx).__name__}Backward>")
+            extras.append(f"grad_fn=<{self._ctx.name()}>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
@@ -279,31 +259,35 @@ class Tensor:
     __hash__ = object.__hash__
 
     # -- backward --------------------------------------------------------------------------------
-    def backward(self, grad=None, retain_graph: bool = False) -> None:
+    def backward(self, gradient=None, retain_graph=None, create_graph: bool = False) -> None:
         """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
 
-        ``grad`` is d(loss)/d(self); it may be omitted for a one-element tensor (it is then 1).
-        The arrays the graph saved for backward are released afterwards unless ``retain_graph``.
+        ``gradient`` is d(loss)/d(self), of self's shape; it may be omitted for a one-element tensor
+        (it is then 1). The arrays the graph saved for backward are released afterwards unless
+        ``retain_graph``. ``create_graph=True`` (differentiating the backward pass) is not supported.
         """
+        if create_graph:
+            raise NotImplementedError("backward(create_graph=True): minicnn's backward pass records no graph")
         if not self.requires_grad:
-            raise RuntimeError("backward(): this tensor does not require grad and has no grad_fn")
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
         xp = backend.get_array_module(self.array)
-        if grad is None:
+        if gradient is None:
             if self.array.size != 1:
-                raise RuntimeError(f"backward(): grad must be given for a non-scalar output of shape {self.shape}")
-            grad = xp.ones_like(self.array)
+                raise RuntimeError(f"grad can be implicitly created only for scalar outputs, got shape {tuple(self.shape)}")
+            gradient = xp.ones_like(self.array)
         else:
-            grad = _as_array(grad, dtype=self.dtype, device=self.device)
-            if tuple(grad.shape) != self.shape:
-                raise ValueError(f"backward(): grad shape {tuple(grad.shape)} does not match tensor shape {self.shape}")
+            gradient = _as_array(gradient, dtype=self.dtype, device=backend.device_of(self.array))
+            if tuple(gradient.shape) != tuple(self.shape):
+                raise RuntimeError(f"Mismatch in shape: gradient has a shape of {tuple(gradient.shape)} and "
+                                   f"the tensor has a shape of {tuple(self.shape)}")
         if self._ctx is None:
             with _final_callbacks():
                 if _hooks.in_use():
-                    _hooks.deliver_to_leaf(self, grad, _accumulate_leaf_grad)
+                    _hooks.deliver_to_leaf(self, gradient, _accumulate_leaf_grad)
                 else:
-                    _accumulate_leaf_grad(self, grad)
+                    _accumulate_leaf_grad(self, gradient)
             return
-        run_backward(self._ctx, grad, retain_graph)
+        run_backward(self._ctx, gradient, bool(retain_graph))
 
 
 def _accumulate_leaf_grad(leaf: Tensor, grad) -> None:
@@ -354,6 +338,7 @@ def _walk_backward(root, grad, retain_graph: bool) -> None:
                 f"backward through {type(node).__name__} a second time: its saved arrays were released "
                 "after the first backward; pass retain_graph=True to the first call"
             )
+        node.check_saved_versions()
         input_grads = node.backward(grad_output) if _profiler is None else _profiler.backward(node, grad_output)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
@@ -432,13 +417,17 @@ class Function:
     skip saving anything when none does (all False under ``no_grad``).
     """
 
-    __slots__ = ("inputs", "saved", "needs_input_grad", "released", "__dict__")
+    __slots__ = ("inputs", "saved", "needs_input_grad", "released", "saved_versions", "__dict__")
+    # Set on operations whose output may be a view of input 0's memory (reshape, permute, slicing): the
+    # output then shares input 0's version counter, so an in-place change through either is seen.
+    output_may_be_view = False
 
     def __init__(self):
         self.inputs: tuple = ()
         self.saved: tuple = ()
         self.needs_input_grad: tuple = ()
         self.released = False
+        self.saved_versions: tuple = ()
 
     def save_for_backward(self, *arrays) -> None:
         self.saved = arrays
@@ -448,7 +437,22 @@ class Function:
         self.saved = ()
         self.inputs = ()  # also unlinks the graph below, so nodes nobody else holds are freed
         self.__dict__.clear()
+        self.saved_versions = ()
         self.released = True
+
+    def check_saved_versions(self) -> None:
+        """Raise if a tensor whose array this node saved was changed in place after the forward pass."""
+        if self.saved_versions:
+            versions.check(self.saved_versions, self.name())
+
+    def name(self) -> str:
+        return f"{type(self).__name__}Backward0"
+
+    @property
+    def next_functions(self) -> tuple:
+        """``(node, 0)`` per input, as torch: the node that made it, an ``AccumulateGrad`` for a leaf that
+        requires grad, or None."""
+        return tuple((versions.next_function(edge), 0) for edge in self.inputs)
 
     def forward(self, *arrays, **params):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -468,7 +472,7 @@ class Function:
                 continue
             if not isinstance(value, Tensor):
                 raise TypeError(f"{cls.__name__}: input {position} must be a Tensor, got {type(value).__name__}")
-            value_device = value.device
+            value_device = backend.device_of(value.array)
             if device is None:
                 device = value_device
             elif value_device != device and cls is not _ToDevice:
@@ -489,14 +493,17 @@ class Function:
         if _anomaly.enabled:
             _anomaly.check_forward(ctx, arrays, output)
         result = Tensor._wrap(output)
+        if cls.output_may_be_view and versions.is_view_of(output, arrays[0]):
+            result._version_counter = inputs[0]._version_counter
         result.requires_grad = any(needs) and output.dtype.kind == "f"
         if result.requires_grad:
             ctx.inputs = tuple(_graph_edge(value) for value in inputs)
             result._ctx = ctx
+            ctx.saved_versions = versions.saved_versions(ctx, inputs, arrays, result)
         return result
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__}Backward>"
+        return f"<{self.name()}>"
 
 
 class _Edge:

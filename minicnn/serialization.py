@@ -99,8 +99,8 @@ def _decode(node, archive, device: str, path):
         array = backend.to_device(_member(archive, node["tensor"], path), device)
         return Tensor(array, requires_grad=bool(node.get("requires_grad", False)))
     (kind, body), = node.items()
-    if kind == "array":
-        return backend.to_device(_member(archive, body, path), device)
+    if kind == "array":  # a bare array is handed back as a Tensor too (as torch.load gives tensors)
+        return Tensor(backend.to_device(_member(archive, body, path), device))
     if kind == "scalar":
         return _member(archive, body, path)[()]
     if kind in ("dict", "odict"):
@@ -226,8 +226,8 @@ def _fsync_directory(directory: str) -> None:
 
 
 def load(path, map_location=None):
-    """Read a checkpoint written by ``save``. Arrays come back as host numpy arrays (``map_location``
-    None or "cpu"), or on the device ``map_location`` names; Tensors come back as Tensors there.
+    """Read a checkpoint written by ``save``. Tensors and arrays both come back as Tensors, on the host
+    (``map_location`` None or "cpu") or on the device ``map_location`` names.
 
     Raises ``CheckpointError`` (a ValueError) naming the file when it is not a readable checkpoint.
     """

@@ -69,9 +69,9 @@ def test_backward_with_an_explicit_gradient(device):
 
 def test_backward_of_a_non_scalar_needs_a_gradient(device):
     x, _ = make_input((2, 3), device=device)
-    with pytest.raises(RuntimeError, match="grad must be given"):
+    with pytest.raises(RuntimeError, match="implicitly created only for scalar outputs"):
         (x * 2.0).backward()
-    with pytest.raises(ValueError, match="does not match"):
+    with pytest.raises(RuntimeError, match="Mismatch in shape"):
         (x * 2.0).backward(minicnn.tensor(np.ones(3), device=device))
 
 
@@ -243,10 +243,10 @@ def test_needs_input_grad_tells_backward_what_to_skip(device):
 
 @pytest.mark.parametrize("dtype", [np.int64, np.int32, np.bool_])
 def test_non_float_tensors_cannot_require_grad(device, dtype):
-    with pytest.raises(TypeError, match="floating point"):
+    with pytest.raises(RuntimeError, match="floating point"):
         minicnn.tensor(np.zeros(3, dtype=dtype), requires_grad=True, device=device)
     t = minicnn.tensor(np.zeros(3, dtype=dtype), device=device)
-    with pytest.raises(TypeError, match="floating point"):
+    with pytest.raises(RuntimeError, match="floating point"):
         t.requires_grad_()
 
 
@@ -276,7 +276,7 @@ def test_item_numpy_and_tolist(device):
     assert isinstance(t.numpy(), np.ndarray)
     assert t.tolist() == [[1.5, 2.0], [3.0, 4.0]]
     assert minicnn.tensor(7, device=device).item() == 7
-    with pytest.raises(ValueError, match="one-element"):
+    with pytest.raises(RuntimeError, match="4 elements cannot be converted to Scalar"):
         t.item()
 
 

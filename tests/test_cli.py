@@ -86,6 +86,7 @@ def test_predict_prepares_images_as_the_training_data_was(device, trained_run, t
         np.testing.assert_array_equal(load_image(str(paths[-1]), config), digits[index][0])
     paths.append(tmp_path / "colour-photo.jpg")  # any size and mode becomes 1x32x32 grey
     Image.fromarray(np.full((40, 50, 3), 128, dtype=np.uint8)).save(paths[-1])
+    assert isinstance(load_image(str(paths[-1]), config), minicnn.Tensor)
     assert load_image(str(paths[-1]), config).shape == (1, 32, 32)
 
     code, stdout, _ = run_cli(["predict", "--checkpoint", trained_run / "best.npz", *paths, "--top-k", "2",

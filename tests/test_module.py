@@ -156,17 +156,22 @@ def test_to_moves_gradients_too(device):
     assert model.weight.grad.device == device and model.weight.grad.dtype == np.float64
 
 
-def test_state_dict_holds_host_copies_of_parameters_and_persistent_buffers(device):
+def test_state_dict_holds_detached_tensors_sharing_memory_with_parameters_and_persistent_buffers(device):
     model = Net().to(device)
     state = model.state_dict()
     assert isinstance(state, OrderedDict)
     assert "layer1.0.scratch" not in state  # non-persistent
     assert "layer1.0.bn.num_batches_tracked" in state and state["layer1.0.bn.num_batches_tracked"].dtype == np.int64
-    assert all(isinstance(v, np.ndarray) for v in state.values())
+    assert all(isinstance(v, minicnn.Tensor) and not v.requires_grad and v.is_leaf for v in state.values())
     weight = state["head.weight"]
-    np.testing.assert_array_equal(weight, host(model.head.weight))
-    weight += 1  # a copy: the model is untouched
-    assert not np.array_equal(weight, host(model.head.weight))
+    assert weight.device == device and weight.numel() == model.head.weight.numel()
+    np.testing.assert_array_equal(host(weight), host(model.head.weight))
+    weight.add_(1)  # shares memory, as torch's state_dict: the model sees it
+    np.testing.assert_array_equal(host(weight), host(model.head.weight))
+    snapshot = model.state_dict()["head.bias"].clone()
+    with minicnn.no_grad():
+        model.head.bias.add_(1)
+    assert not np.array_equal(host(snapshot), host(model.head.bias))
     kept = model.state_dict(keep_vars=True)
     assert kept["head.weight"] is model.head.weight
 
@@ -174,13 +179,13 @@ def test_state_dict_holds_host_copies_of_parameters_and_persistent_buffers(devic
 def test_load_state_dict_copies_in_place_casting_dtype_and_keeping_device(device):
     source, target = Net(), Net().to(device)
     params_before = [id(p) for p in target.parameters()]
-    state = {k: v.astype(np.float64) if v.dtype.kind == "f" else v for k, v in source.state_dict().items()}
+    state = {k: v.double() if v.dtype.kind == "f" else v for k, v in source.state_dict().items()}
     result = target.load_state_dict(state)
     assert result == ([], []) and result.missing_keys == []
     assert [id(p) for p in target.parameters()] == params_before
     assert target.head.weight.device == device and target.head.weight.dtype == np.float32
     for key, value in source.state_dict().items():
-        np.testing.assert_array_equal(target.state_dict()[key], value)
+        np.testing.assert_array_equal(host(target.state_dict()[key]), host(value))
 
 
 def test_load_state_dict_accepts_tensors_and_torch_tensors():

@@ -17,6 +17,7 @@ def float_images(shape, seed=0):
 def test_to_tensor_scales_uint8_and_moves_channels_first():
     hwc = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3) * 10
     chw = T.ToTensor()(hwc)
+    assert isinstance(chw, minicnn.Tensor) and chw.device == "cpu"
     assert chw.dtype == np.float32 and chw.shape == (3, 2, 3)
     assert chw[1, 0, 2] == pytest.approx(hwc[0, 2, 1] / 255.0)
     assert np.allclose(chw, hwc.transpose(2, 0, 1) / 255.0)
@@ -231,6 +232,6 @@ def test_transforms_accept_tensors_from_any_device(device):
     images = float_images((2, 3, 4, 4))
     normalize = T.Normalize((0.5, 0.4, 0.3), (0.2, 0.2, 0.2))
     out = normalize(minicnn.tensor(images, device=device))
-    assert isinstance(out, np.ndarray) and np.array_equal(out, normalize(images))
+    assert isinstance(out, minicnn.Tensor) and out.device == "cpu" and np.array_equal(out, normalize(images))
     raw = (images * 255).astype(np.uint8).transpose(0, 2, 3, 1)
     assert np.array_equal(T.ToTensor()(minicnn.tensor(raw, device=device)), T.ToTensor()(raw))

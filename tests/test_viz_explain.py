@@ -35,7 +35,7 @@ def _torch_copy(torch, model):
             return self.fc(torch.flatten(self.pool(self.features(x)), 1))
 
     theirs = TorchNet().double()
-    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
+    theirs.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in model.state_dict().items()})
     return theirs
 
 

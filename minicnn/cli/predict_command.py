@@ -30,8 +30,8 @@ def add_parser(commands) -> None:
     parser.set_defaults(run=run)
 
 
-def load_image(path: str, config: dict, invert: bool = False) -> np.ndarray:
-    """One image file as the (C, H, W) float32 array the checkpoint's model expects."""
+def load_image(path: str, config: dict, invert: bool = False) -> Tensor:
+    """One image file as the (C, H, W) float32 host Tensor the checkpoint's model expects."""
     from PIL import Image, UnidentifiedImageError
 
     channels, height, width = config["input_shape"]
@@ -53,7 +53,7 @@ def load_image(path: str, config: dict, invert: bool = False) -> np.ndarray:
     image = transforms.ToTensor()(pixels)
     if config.get("mean") is not None:
         image = transforms.Normalize(config["mean"], config["std"])(image)
-    return image.astype(np.float32)
+    return image.float()
 
 
 def run(args) -> int:
@@ -63,10 +63,10 @@ def run(args) -> int:
     model, checkpoint = load_trained_model(args.checkpoint)
     config = checkpoint.config
     class_names = config.get("class_names") or [str(i) for i in range(config["model_kwargs"]["num_classes"])]
-    batch = np.stack([load_image(path, config, args.invert) for path in args.images])
+    batch = F.stack([load_image(path, config, args.invert) for path in args.images])
     model.to(device)
     with no_grad():
-        probabilities = to_host(F.softmax(model(Tensor(batch, device=device)), dim=1).array)
+        probabilities = to_host(F.softmax(model(batch.to(device)), dim=1).array)
     top_k = min(args.top_k, probabilities.shape[1])
     for path, row in zip(args.images, probabilities):
         best = np.argsort(-row, kind="stable")[:top_k]

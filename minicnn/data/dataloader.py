@@ -127,7 +127,8 @@ class DataLoader:
                 columns = list(collate_arrays([self.dataset[int(i)] for i in indices]))
             if self.transform is not None:
                 columns[0] = self.transform(columns[0])
-        return tuple(Tensor(np.ascontiguousarray(column)) for column in columns)
+        return tuple(Tensor(np.ascontiguousarray(column.array if isinstance(column, Tensor) else column))
+                     for column in columns)
 
     def _to_device(self, batch):
         if self.device is None:

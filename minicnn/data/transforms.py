@@ -9,6 +9,9 @@ Layout convention (the same everywhere in ``minicnn.data``):
   draws its random parameters per image, so ``RandomCrop(32, padding=4)`` on a batch of 128 crops
   each image at its own offset in one vectorized step.
 
+Each transform accepts a Tensor or an array and returns a host Tensor (as torchvision's give tensors)
+wrapping its result without a copy; inside, the work is numpy on the host array (``apply_batch``).
+
 Random parameters come from ``minicnn.random.host_generator()`` (so ``minicnn.manual_seed``
 reproduces them), unless a ``DataLoader`` has installed its own per-epoch generator with
 ``using_generator``. Each random transform draws one (N, k) block of uniforms per call, so one
@@ -85,8 +88,8 @@ class Transform:
                 f"{type(self).__name__}: expected a float (C, H, W) image or (N, C, H, W) batch (apply "
                 f"ToTensor() first), got a {images.dtype} array of shape {images.shape}")
         if images.ndim == 3:
-            return self.apply_batch(images[None])[0]
-        return self.apply_batch(images)
+            return Tensor._wrap(self.apply_batch(images[None])[0])
+        return Tensor._wrap(self.apply_batch(images))
 
     def apply_batch(self, images: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -128,8 +131,7 @@ class Lambda:
 class ToTensor:
     """uint8 (H, W, C) -> float32 (C, H, W) in [0, 1]; (N, H, W, C) -> (N, C, H, W); (H, W) -> (1, H, W).
 
-    Float input is only transposed, not scaled (as torchvision). The result is a host array; the
-    DataLoader turns batches into Tensors.
+    Float input is only transposed, not scaled (as torchvision). The result is a host Tensor.
     """
 
     batched = True
@@ -142,12 +144,12 @@ class ToTensor:
             raise TypeError(f"ToTensor: expected an (H, W), (H, W, C) or (N, H, W, C) array, got shape {pic.shape}")
         chw = np.moveaxis(pic, -1, -3)
         if pic.dtype != np.uint8:
-            return np.ascontiguousarray(chw)
+            return Tensor._wrap(np.ascontiguousarray(chw))
         # An explicit C-ordered output: letting numpy keep the input's (H, W, C) memory order would
         # make every later step walk a strided array.
         out = np.empty(chw.shape, dtype=np.float32)
         np.multiply(chw, np.float32(1.0 / 255.0), out=out)
-        return out
+        return Tensor._wrap(out)
 
     def __repr__(self) -> str:
         return "ToTensor()"
@@ -166,8 +168,8 @@ class ToFloat:
     def __call__(self, images):
         images = _host(images)
         if images.dtype == np.uint8:
-            return np.multiply(images, self.dtype.type(1.0 / 255.0), dtype=self.dtype)
-        return images.astype(self.dtype, copy=False)
+            return Tensor._wrap(np.multiply(images, self.dtype.type(1.0 / 255.0), dtype=self.dtype))
+        return Tensor._wrap(images.astype(self.dtype, copy=False))
 
     def __repr__(self) -> str:
         return f"ToFloat(dtype={self.dtype})"

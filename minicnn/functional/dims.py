@@ -15,6 +15,8 @@ __all__ = ["normalize_dim", "normalize_dims"]
 
 def normalize_dim(dim, ndim: int, op: str) -> int:
     """``dim`` as a non-negative axis of a tensor with ``ndim`` dimensions; raises IndexError naming ``op``."""
+    if not isinstance(dim, (bool, numbers.Integral)) and hasattr(dim, "__index__"):
+        dim = dim.__index__()  # a one-element integer tensor, as torch accepts
     if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
         raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__} {dim!r}")
     size = max(int(ndim), 1)

@@ -14,6 +14,8 @@ from .dims import normalize_dim
 
 
 class Reshape(Function):
+    output_may_be_view = True
+
     def forward(self, a, shape):
         self.input_shape = a.shape
         return a.reshape(shape)
@@ -23,6 +25,8 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    output_may_be_view = True
+
     def forward(self, a, axes):
         self.inverse = tuple(np.argsort(axes))
         return a.transpose(axes)
@@ -32,6 +36,8 @@ class Permute(Function):
 
 
 class GetItem(Function):
+    output_may_be_view = True
+
     def forward(self, a, index):
         self.input_shape, self.input_dtype, self.index = a.shape, a.dtype, index
         return a[index]

@@ -5,15 +5,19 @@
 """
 from __future__ import annotations
 
+
 import numpy as np
 
 from .. import backend
 from ..autograd import Tensor
-from . import elementwise, reduce, shape
+from . import elementwise, inplace, pointwise, reduce, reductions, shape, tensor_protocol, views
 
 
 def _comparison(ufunc_name):
     def compare(self, other):
+        if not isinstance(other, (Tensor, bool, int, float, complex, np.generic, np.ndarray)) \
+                and not hasattr(other, "__array_namespace__") and not hasattr(other, "get"):
+            return NotImplemented  # lets pytest.approx and other objects answer the comparison
         other_data = other.array if isinstance(other, Tensor) else other
         if isinstance(other, Tensor) and other.device != self.device:
             raise RuntimeError(
@@ -34,14 +38,6 @@ def _shape_args(args):
     return tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
 
 
-def _max(self, dim=None, keepdim=False):
-    return reduce.amax(self, dim, keepdim)
-
-
-def _min(self, dim=None, keepdim=False):
-    return reduce.amin(self, dim, keepdim)
-
-
 def _type(self, dtype) -> Tensor:
     """Cast to ``dtype``; the gradient is cast back to the original dtype."""
     from .cast import cast
@@ -57,30 +53,6 @@ def _activation(name):
 
     method.__name__ = name
     return method
-
-
-def _copy_(self, source) -> Tensor:
-    """In-place copy of values (no graph): used by initializers and load_state_dict."""
-    source_data = source.array if isinstance(source, Tensor) else source
-    xp = backend.get_array_module(self.array)
-    if backend.device_of(source_data) != self.device:
-        source_data = backend.to_device(source_data, self.device)
-    self.array[...] = xp.asarray(source_data, dtype=self.dtype).reshape(self.shape)
-    return self
-
-
-def _fill_(self, value) -> Tensor:
-    self.array[...] = value
-    return self
-
-
-def _zero_(self) -> Tensor:
-    self.array[...] = 0
-    return self
-
-
-def _clone(self) -> Tensor:
-    return elementwise.mul(self, 1)
 
 
 def install() -> None:
@@ -119,33 +91,81 @@ def install() -> None:
         "clamp": elementwise.clip,
         "sum": reduce.sum,
         "mean": reduce.mean,
-        "max": _max,
-        "min": _min,
+        "max": reductions.max,
+        "min": reductions.min,
+        "maximum": reductions.maximum,
+        "minimum": reductions.minimum,
+        "sort": reductions.sort,
+        "argsort": reductions.argsort,
+        "topk": reductions.topk,
+        "median": reductions.median,
+        "mode": reductions.mode,
+        "std": reductions.std,
+        "var": reductions.var,
+        "norm": reductions.norm,
+        "prod": reductions.prod,
+        "cumsum": reductions.cumsum,
+        "all": reductions.all,
+        "any": reductions.any,
+        "sign": pointwise.sign,
+        "sin": pointwise.sin,
+        "cos": pointwise.cos,
+        "eq": pointwise.eq,
+        "ne": pointwise.ne,
+        "lt": pointwise.lt,
+        "le": pointwise.le,
+        "gt": pointwise.gt,
+        "ge": pointwise.ge,
+        "isnan": pointwise.isnan,
+        "isfinite": pointwise.isfinite,
+        "isinf": pointwise.isinf,
+        "equal": pointwise.equal,
+        "allclose": pointwise.allclose,
+        "logical_not": pointwise.logical_not,
+        "logical_and": pointwise.logical_and,
+        "logical_or": pointwise.logical_or,
+        "__and__": pointwise.bitwise_and,
+        "__or__": pointwise.bitwise_or,
+        "__xor__": pointwise.bitwise_xor,
+        "__invert__": pointwise.bitwise_not,
+        "__floordiv__": pointwise.floor_divide,
+        "__mod__": pointwise.remainder,
+        "__abs__": elementwise.abs,
+        "__pos__": lambda self: self,
+        "neg": elementwise.neg,
+        "mm": elementwise.matmul,
+        "view_as": views.view_as,
+        "expand": views.expand,
+        "expand_as": views.expand_as,
+        "repeat": views.repeat,
+        "t": views.t,
+        "unflatten": views.unflatten,
+        "chunk": views.chunk,
+        "split": views.split,
+        "narrow": views.narrow,
+        "contiguous": views.contiguous,
+        "is_contiguous": views.is_contiguous,
+        "clone": views.clone,
         "amax": reduce.amax,
         "amin": reduce.amin,
-        "argmax": reduce.argmax,
-        "argmin": reduce.argmin,
+        "argmax": reductions.argmax,
+        "argmin": reductions.argmin,
         "reshape": lambda self, *s: shape.reshape(self, *_shape_args(s)),
         "view": lambda self, *s: shape.reshape(self, *_shape_args(s)),
         "permute": lambda self, *axes: shape.permute(self, *_shape_args(axes)),
         "transpose": shape.transpose,
         "flatten": shape.flatten,
-        "unsqueeze": shape.unsqueeze,
-        "squeeze": shape.squeeze,
+        "unsqueeze": views.unsqueeze,
+        "squeeze": views.squeeze,
         "type": _type,
-        "float": lambda self: _type(self, np.float32),
-        "double": lambda self: _type(self, np.float64),
-        "long": lambda self: _type(self, np.int64),
         "relu": _activation("relu"),
         "sigmoid": _activation("sigmoid"),
         "tanh": _activation("tanh"),
         "softmax": _activation("softmax"),
         "log_softmax": _activation("log_softmax"),
-        "copy_": _copy_,
-        "fill_": _fill_,
-        "zero_": _zero_,
-        "clone": _clone,
     }
+    methods.update(tensor_protocol.METHODS)
+    methods.update(inplace.METHODS)
     for name, function in methods.items():
         setattr(Tensor, name, function)
     Tensor.T = property(lambda self: shape.permute(self, *reversed(range(self.ndim))))

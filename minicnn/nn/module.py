@@ -338,16 +338,17 @@ class Module(module_hooks.HookMethods):
 
     # -- state dict --------------------------------------------------------------------------------
     def state_dict(self, destination=None, prefix: str = "", keep_vars: bool = False) -> OrderedDict:
-        """An OrderedDict from dotted names to host numpy copies of every parameter and persistent buffer
-        (``keep_vars=True`` gives the Tensors themselves instead)."""
+        """An OrderedDict from dotted names to every parameter and persistent buffer, as torch's: detached
+        Tensors that share memory with them (so later training changes them; ``copy.deepcopy`` or
+        ``clone()`` keeps a snapshot). ``keep_vars=True`` gives the Parameters themselves."""
         if destination is None:
             destination = OrderedDict()
         for name, param in self._parameters.items():
             if param is not None:
-                destination[prefix + name] = param if keep_vars else backend.to_host(param.array).copy()
+                destination[prefix + name] = param if keep_vars else param.detach()
         for name, buffer in self._buffers.items():
             if buffer is not None and name not in self._non_persistent_buffers_set:
-                destination[prefix + name] = buffer if keep_vars else backend.to_host(buffer.array).copy()
+                destination[prefix + name] = buffer if keep_vars else buffer.detach()
         for name, module in self._modules.items():
             if module is not None:
                 module.state_dict(destination, prefix + name + ".", keep_vars)

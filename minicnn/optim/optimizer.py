@@ -103,7 +103,8 @@ class Optimizer:
 
     # -- saving ------------------------------------------------------------------------------------
     def state_dict(self) -> dict:
-        """``{"state": {index: {name: value}}, "param_groups": [{..., "params": [indices]}]}``, arrays on host."""
+        """``{"state": {index: {name: value}}, "param_groups": [{..., "params": [indices]}]}``, as torch's:
+        the per-parameter buffers are Tensors sharing the optimizer's memory (deepcopy for a snapshot)."""
         index_of, param_groups, next_index = {}, [], 0
         for group in self.param_groups:
             indices = []
@@ -119,8 +120,8 @@ class Optimizer:
         for group in self.param_groups:
             for param in group["params"]:
                 if self.state.get(param) and index_of[id(param)] not in state:
-                    state[index_of[id(param)]] = {
-                        key: backend.to_host(value).copy() if _is_array(value) else copy.deepcopy(value)
+                    state[index_of[id(param)]] = {  # Tensors on the state's memory, as torch's
+                        key: Tensor._wrap(value) if _is_array(value) else copy.deepcopy(value)
                         for key, value in self.state[param].items()
                     }
         return {"state": state, "param_groups": param_groups}
