@@ -26,6 +26,6 @@ from .random import manual_seed
 from .creation import arange, empty, from_numpy, full, ones, ones_like, rand, randint, randn, tensor, zeros, zeros_like
 
 __version__ = "0.1.0"
-from . import cuda, data, models, nn, optim, utils
+from . import backends, cuda, data, models, nn, optim, utils
 from .serialization import load, save
 from .summary import summary
