@@ -219,3 +219,19 @@ def test_persistent_workers_live_across_epochs_and_early_break_ends_other_worker
     iterator.close()  # what a `break` does
     import multiprocessing
     assert not [p for p in multiprocessing.active_children() if p.name.startswith("minicnn-data-worker")]
+
+
+@pytest.mark.skipif(not os.path.isdir("/dev/shm"), reason="needs /dev/shm to list shared memory blocks")
+def test_workers_pass_large_batches_through_shared_memory_and_free_every_block():
+    def blocks():
+        return {name for name in os.listdir("/dev/shm") if name.startswith("psm_")}
+
+    before = blocks()
+    ds = TensorDataset(np.random.default_rng(0).random((96, 3, 32, 32)).astype(np.float32), np.arange(96))
+    for workers in (0, 2):
+        batches = [host(x) for x, _ in DataLoader(ds, batch_size=16, num_workers=workers)]
+        assert np.array_equal(np.concatenate(batches), ds.tensors[0])
+    iterator = iter(DataLoader(ds, batch_size=16, num_workers=2))
+    next(iterator)
+    iterator.close()
+    assert blocks() == before

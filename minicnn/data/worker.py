@@ -17,8 +17,10 @@ from __future__ import annotations
 import multiprocessing
 import queue
 import random
+import time
 import traceback
 from dataclasses import dataclass
+from multiprocessing import resource_tracker, shared_memory
 
 import numpy as np
 
@@ -61,6 +63,85 @@ class _RaisedInWorker:
         raise error
 
 
+_SHARED_FROM_BYTES = 1 << 16  # smaller arrays travel pickled: a shared block costs more than it saves
+
+
+class _Blocks:
+    """A worker's shared memory blocks. A batch's large arrays are written into blocks and sent by name;
+    the main process copies them out as soon as they arrive and hands the names back with the worker's
+    next task, so blocks are reused and the batch is copied twice (in, out) with no fresh pages, instead
+    of the four copies of pickling through a pipe."""
+
+    def __init__(self):
+        self.free, self.lent = [], {}
+
+    def take_back(self, names) -> None:
+        for name in names:
+            if name in self.lent:
+                self.free.append(self.lent.pop(name))
+
+    def _block(self, size: int):
+        fitting = [block for block in self.free if block.size >= size]
+        if fitting:
+            block = min(fitting, key=lambda b: b.size)
+            self.free.remove(block)
+            return block
+        return shared_memory.SharedMemory(create=True, size=size)
+
+    def pack(self, payload):
+        kind, value = payload
+        if kind != "columns":
+            return payload
+        columns = []
+        for column in value:
+            if column.nbytes < _SHARED_FROM_BYTES:
+                columns.append(column)
+                continue
+            block = self._block(column.nbytes)
+            np.ndarray(column.shape, column.dtype, buffer=block.buf)[...] = column
+            self.lent[block.name] = block
+            columns.append(("shared", block.name, column.shape, column.dtype.str))
+        return "shared_columns", tuple(columns)
+
+    def release_all(self) -> None:
+        for block in self.free + list(self.lent.values()):
+            block.close()
+            block.unlink()
+        self.free, self.lent = [], {}
+
+
+class _Attached:
+    """The main process's view of the workers' blocks: attached once, copied out of, names returned."""
+
+    def __init__(self, workers: int):
+        self.blocks, self.returned = {}, [[] for _ in range(workers)]
+
+    def unpack(self, worker: int, payload):
+        kind, value = payload
+        if kind != "shared_columns":
+            return payload
+        columns = []
+        for column in value:
+            if isinstance(column, tuple) and column and column[0] == "shared":
+                _, name, shape, dtype = column
+                if name not in self.blocks:
+                    self.blocks[name] = shared_memory.SharedMemory(name=name)  # the worker owns and unlinks it
+                columns.append(np.array(np.ndarray(shape, np.dtype(dtype), buffer=self.blocks[name].buf)))
+                self.returned[worker].append(name)
+            else:
+                columns.append(column)
+        return "columns", tuple(columns)
+
+    def hand_back(self, worker: int) -> list:
+        names, self.returned[worker] = self.returned[worker], []
+        return names
+
+    def close(self) -> None:
+        for block in self.blocks.values():
+            block.close()
+        self.blocks = {}
+
+
 def _seed_worker(seed: int) -> None:
     random.seed(seed)
     _random.manual_seed(seed)
@@ -78,28 +159,39 @@ def _worker_loop(fetcher, worker_id, num_workers, seed, worker_init_fn, tasks, r
         except BaseException as error:
             init_error = _RaisedInWorker(error, worker_id)
     streams = {}  # token -> this worker's iterator over an IterableDataset for that pass
-    while True:
-        task = tasks.get()
-        if task is None or stopping.is_set():  # shutting down: tasks still queued are not worth doing
-            return
-        token, batch_index, indices = task
-        if init_error is not None:
-            results.put((token, batch_index, "error", init_error))
-            continue
-        try:
-            if indices is None:  # the next batch of this worker's own pass over an IterableDataset
-                if token not in streams:
-                    streams.clear()
-                    streams[token] = fetcher.iterate(token[1])
-                stream = streams[token]
-                try:
-                    results.put((token, batch_index, "batch", next(stream)))
-                except StopIteration:
-                    results.put((token, batch_index, "exhausted", None))
-            else:
-                results.put((token, batch_index, "batch", fetcher.fetch(token[1], batch_index, indices)))
-        except BaseException as error:
-            results.put((token, batch_index, "error", _RaisedInWorker(error, worker_id)))
+    blocks = _Blocks()
+    try:
+        while True:
+            task = tasks.get()
+            if task is None or stopping.is_set():  # shutting down: tasks still queued are not worth doing
+                return
+            token, batch_index, indices, returned = task
+            blocks.take_back(returned)
+
+            def answer(kind, payload=None):
+                results.put((token, batch_index, worker_id, kind, payload))
+
+            if init_error is not None:
+                answer("error", init_error)
+                continue
+            try:
+                if indices is None:  # the next batch of this worker's own pass over an IterableDataset
+                    if token not in streams:
+                        streams.clear()
+                        streams[token] = fetcher.iterate(token[1])
+                    try:
+                        answer("batch", blocks.pack(next(streams[token])))
+                    except StopIteration:
+                        answer("exhausted")
+                else:
+                    answer("batch", blocks.pack(fetcher.fetch(token[1], batch_index, indices)))
+            except BaseException as error:
+                answer("error", _RaisedInWorker(error, worker_id))
+    finally:
+        results.close()
+        results.join_thread()  # every answer is in the pipe before the blocks it names go away...
+        stopping.wait(timeout=60)  # ...and the main process is done reading them
+        blocks.release_all()
 
 
 def _context(multiprocessing_context):
@@ -117,12 +209,14 @@ class WorkerPool:
     def __init__(self, fetcher, num_workers: int, base_seed: int, worker_init_fn=None, prefetch_factor: int = 2,
                  timeout: float = 0, multiprocessing_context=None):
         context = _context(multiprocessing_context)
+        resource_tracker.ensure_running()  # one tracker, inherited by forked workers
         self.num_workers = num_workers
         self.prefetch_factor = prefetch_factor
         self.timeout = timeout
         self.results = context.Queue()
         self.stopping = context.Event()
         self.tasks = [context.Queue() for _ in range(num_workers)]
+        self.attached = _Attached(num_workers)
         self.processes = []
         for worker_id in range(num_workers):
             process = context.Process(
@@ -157,18 +251,21 @@ class WorkerPool:
         sent = next_out = 0
         total = None if batches is None else len(batches)
 
-        def send():
+        def fill():
             nonlocal sent
-            worker = active[sent % len(active)]
-            owner[sent] = worker
-            self.tasks[worker].put((token, sent, None if batches is None else batches[sent]))
-            sent += 1
+            while active and (total is None or sent < total) and sent - next_out < self.prefetch_factor * len(active):
+                worker = active[sent % len(active)]
+                owner[sent] = worker
+                self.tasks[worker].put((token, sent, None if batches is None else batches[sent],
+                                        self.attached.hand_back(worker)))
+                sent += 1
 
-        while active and (total is None or sent < total) and sent - next_out < self.prefetch_factor * len(active):
-            send()
+        fill()
         while next_out < sent:
             if next_out not in pending:
-                answer_token, index, kind, payload = self._receive()
+                answer_token, index, worker, kind, payload = self._receive()
+                if kind == "batch":  # copied out at once, so the worker gets its blocks back soon
+                    payload = self.attached.unpack(worker, payload)
                 if answer_token == token:
                     pending[index] = (kind, payload)
                 continue
@@ -177,13 +274,11 @@ class WorkerPool:
             if kind == "error":
                 payload.reraise()
             if kind == "exhausted":
-                worker = owner[next_out - 1]
-                if worker in active:
-                    active.remove(worker)
+                if owner[next_out - 1] in active:
+                    active.remove(owner[next_out - 1])
             else:
                 yield payload
-            while active and (total is None or sent < total) and sent - next_out < self.prefetch_factor * len(active):
-                send()
+            fill()
 
     def shutdown(self) -> None:
         self.stopping.set()
@@ -193,11 +288,17 @@ class WorkerPool:
                     tasks.put(None)
                 except (OSError, ValueError):
                     pass
+        deadline = time.monotonic() + 10
+        while any(p.is_alive() for p in self.processes) and time.monotonic() < deadline:
+            try:  # drain, so no worker blocks writing its last answers
+                self.results.get(timeout=0.05)
+            except (queue.Empty, OSError, ValueError, EOFError):
+                pass
         for process in self.processes:
-            process.join(timeout=5)
-            if process.is_alive():
+            if process.is_alive():  # stuck in a task: it cannot be waited for
                 process.terminate()
-                process.join()
+            process.join()
+        self.attached.close()
         for q in self.tasks + [self.results]:
             q.cancel_join_thread()
             q.close()
