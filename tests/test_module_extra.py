@@ -3,7 +3,6 @@ import numpy as np
 import pytest
 
 import minicnn
-import minicnn.nn as nn
 
 from helpers import import_torch
 
