@@ -47,7 +47,7 @@ bool = bool_  # noqa: A001
 uint8 = uint8
 
 __version__ = "0.1.0"
-from . import cuda, data, models, nn, optim
+from . import backends, cuda, data, models, nn, optim, utils
 from .serialization import load, save
 from .summary import summary
 from . import profiler

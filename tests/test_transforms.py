@@ -5,7 +5,7 @@ import pytest
 import minicnn
 from minicnn.data import image_ops
 from minicnn.data import transforms as T
-from helpers import import_torch, rel_error
+from helpers import host, import_torch, rel_error
 
 
 def float_images(shape, seed=0):
@@ -58,7 +58,7 @@ def test_normalize_matches_hand_computation():
     (lambda: T.Normalize((0.5,), (0.0,)), "zeros"),
     (lambda: T.Normalize((0.5,), (0.2,))(np.zeros((4, 4, 3), np.uint8)), "ToTensor"),
     (lambda: T.RandomCrop(2)(np.zeros((4, 4), np.float32)), "ToTensor"),
-    (lambda: T.ColorJitter(hue=0.1), "hue"),
+    (lambda: T.ColorJitter(hue=0.6), "hue"),
 ])
 def test_bad_input_raises_a_clear_error(bad, message):
     with pytest.raises((ValueError, TypeError), match=message):
@@ -150,7 +150,7 @@ def test_resize_matches_torch_interpolate(interpolation, size):
     images = np.random.default_rng(1).random((2, 3, 8, 7))
     extra = {"align_corners": False} if interpolation == "bilinear" else {}
     expected = torch.nn.functional.interpolate(torch.tensor(images), size=size, mode=interpolation, **extra)
-    assert rel_error(T.Resize(size, interpolation)(images), expected.numpy()) < 1e-12
+    assert rel_error(T.Resize(size, interpolation, antialias=False)(images), expected.numpy()) < 1e-12
 
 
 @pytest.mark.parametrize("interpolation", ["nearest", "bilinear"])
@@ -232,6 +232,6 @@ def test_transforms_accept_tensors_from_any_device(device):
     images = float_images((2, 3, 4, 4))
     normalize = T.Normalize((0.5, 0.4, 0.3), (0.2, 0.2, 0.2))
     out = normalize(minicnn.tensor(images, device=device))
-    assert isinstance(out, minicnn.Tensor) and out.device == "cpu" and np.array_equal(out, normalize(images))
+    assert isinstance(out, minicnn.Tensor) and out.device == device and np.array_equal(host(out), normalize(images))
     raw = (images * 255).astype(np.uint8).transpose(0, 2, 3, 1)
     assert np.array_equal(T.ToTensor()(minicnn.tensor(raw, device=device)), T.ToTensor()(raw))

@@ -12,8 +12,12 @@ float32 (N, C, H, W) and int64 (N,), on the host unless ``device=`` is given.
 """
 from . import transforms
 from .cifar import CIFAR10
-from .dataloader import DataLoader, default_collate
-from .dataset import ArrayImageDataset, ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from .dataloader import DataLoader, default_collate, default_convert
+from .dataset import (ArrayImageDataset, ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset,
+                      random_split)
+from .samplers import (BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler,
+                       WeightedRandomSampler)
+from .worker import WorkerInfo, get_worker_info
 from .digits import Digits
 from .distributed_sampler import DistributedSampler
 from .download import ChecksumError, DownloadError, default_data_dir, download_url, extract_archive
@@ -22,7 +26,8 @@ from .mnist import MNIST, FashionMNIST
 from .synthetic import SyntheticImages
 
 __all__ = [
-    "transforms", "Dataset", "TensorDataset", "ArrayImageDataset", "Subset", "ConcatDataset", "random_split",
-    "DataLoader", "DistributedSampler", "default_collate", "MNIST", "FashionMNIST", "CIFAR10", "ImageFolder", "Digits",
+    "transforms", "Dataset", "IterableDataset", "TensorDataset", "ArrayImageDataset", "Subset", "ConcatDataset", "random_split",
+    "DataLoader", "DistributedSampler", "default_collate", "default_convert", "Sampler", "SequentialSampler", "RandomSampler",
+    "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler", "get_worker_info", "WorkerInfo", "MNIST", "FashionMNIST", "CIFAR10", "ImageFolder", "Digits",
     "SyntheticImages", "download_url", "extract_archive", "default_data_dir", "DownloadError", "ChecksumError",
 ]

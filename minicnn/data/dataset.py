@@ -19,7 +19,7 @@ from .. import random as _random
 from ..autograd import Tensor
 from . import transforms as T
 
-__all__ = ["Dataset", "TensorDataset", "ArrayImageDataset", "Subset", "ConcatDataset", "random_split",
+__all__ = ["Dataset", "IterableDataset", "TensorDataset", "ArrayImageDataset", "Subset", "ConcatDataset", "random_split",
            "collate_arrays"]
 
 
@@ -80,6 +80,23 @@ class Dataset:
 
     def __add__(self, other):
         return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """A stream of samples: subclasses define ``__iter__``. With DataLoader workers, every worker runs
+    its own copy of the stream; split the work with ``get_worker_info()`` (as in torch)."""
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+    def __getitem__(self, index):
+        raise TypeError(f"{type(self).__name__} is an IterableDataset: it is iterated, not indexed")
+
+    def __len__(self) -> int:  # a stream has no length unless a subclass gives one (torch)
+        raise TypeError(f"object of type '{type(self).__name__}' has no len()")
+
+    def __add__(self, other):
+        raise TypeError("IterableDatasets are chained, not concatenated")
 
 
 class TensorDataset(Dataset):

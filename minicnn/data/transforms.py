@@ -7,7 +7,11 @@ Layout convention (the same everywhere in ``minicnn.data``):
   (N, C, H, W);
 - every other transform takes float arrays, either one (C, H, W) image or an (N, C, H, W) batch, and
   draws its random parameters per image, so ``RandomCrop(32, padding=4)`` on a batch of 128 crops
-  each image at its own offset in one vectorized step.
+  each image at its own offset in one vectorized step;
+- as in torchvision, transforms also take PIL images, raw uint8 (H, W, C) arrays (treated as the PIL
+  image they make) and Tensors, before or after ``ToTensor`` (see ``image_input.py``): a PIL image is
+  transformed with Pillow, as torchvision does, and comes back a PIL image; a Tensor comes back a
+  Tensor (a uint8 one rounded back to uint8).
 
 Each transform accepts a Tensor or an array and returns a host Tensor (as torchvision's give tensors)
 wrapping its result without a copy; inside, the work is numpy on the host array (``apply_batch``).
@@ -28,12 +32,14 @@ import numpy as np
 from .. import backend
 from .. import random as _random
 from ..autograd import Tensor
-from . import image_ops
+from . import image_input, image_ops
+from .image_input import InterpolationMode
+from .resample import resize_antialiased
 
 __all__ = [
-    "Compose", "ToTensor", "ToFloat", "Normalize", "Lambda", "RandomCrop", "CenterCrop",
+    "Compose", "ToTensor", "PILToTensor", "ToFloat", "Normalize", "Lambda", "RandomCrop", "CenterCrop",
     "RandomHorizontalFlip", "RandomVerticalFlip", "RandomRotation", "Resize", "ColorJitter",
-    "using_generator", "supports_batches",
+    "InterpolationMode", "using_generator", "supports_batches",
 ]
 
 _local = threading.local()
@@ -75,14 +81,49 @@ def _pair(value, name: str) -> tuple:
     raise TypeError(f"{name}: size must be an int or a (height, width) pair, got {value!r}")
 
 
+def _to_uint8(values: np.ndarray) -> np.ndarray:
+    return np.clip(np.round(values), 0, 255).astype(np.uint8)
+
+
 class Transform:
     """Base class: ``__call__`` accepts (C, H, W) or (N, C, H, W) float arrays and calls
-    ``apply_batch`` on an (N, C, H, W) batch."""
+    ``apply_batch`` on an (N, C, H, W) batch; PIL images go to ``apply_pil``, raw uint8 arrays to
+    ``apply_pil`` one image at a time, Tensors through the array path and back."""
 
     batched = True
+    accepts_pil = True  # False: only tensor images, as torchvision's Normalize
+    copies_values = False  # True: the op only moves pixels (crops, pads), so it runs on uint8 as is
 
     def __call__(self, images):
-        images = _host(images)
+        if image_input.is_pil(images) or image_input.is_raw_uint8(images):
+            if not self.accepts_pil:
+                kind = "PIL image" if image_input.is_pil(images) else f"uint8 array of shape {images.shape}"
+                raise TypeError(f"{type(self).__name__}: expected a float tensor image (apply ToTensor() "
+                                f"first), got a {kind}")
+            if image_input.is_pil(images):
+                return self.apply_pil(images)
+            return image_input.on_raw_images(images, self.apply_pil)
+        if isinstance(images, Tensor):
+            return self._on_tensor(images)
+        return self._on_float(np.asarray(images))
+
+    def _on_tensor(self, tensor: Tensor) -> Tensor:
+        values = image_input.tensor_to_host(tensor)
+        if values.dtype.kind == "f":
+            out = self._on_float(values)
+        else:  # an integer tensor image: computed in float, rounded back (torchvision)
+            out = _to_uint8(self._on_float(values.astype(np.float32) / 255) * 255).astype(values.dtype)
+        return Tensor(backend.to_device(np.ascontiguousarray(out), tensor.device))
+
+    def apply_pil(self, image):
+        """A PIL image through the float path, rounded back to uint8 (overridden where Pillow has the op)."""
+        pixels = image_input.pil_to_array(image)
+        if self.copies_values:  # fill values are then pixel values, as for PIL in torchvision
+            return image_input.array_to_pil(self.apply_batch(pixels.transpose(2, 0, 1)[None])[0].transpose(1, 2, 0))
+        out = self._on_float(pixels.transpose(2, 0, 1).astype(np.float32) / 255)
+        return image_input.array_to_pil(_to_uint8(out * 255).transpose(1, 2, 0))
+
+    def _on_float(self, images):
         if images.dtype.kind != "f" or images.ndim not in (3, 4):
             raise TypeError(
                 f"{type(self).__name__}: expected a float (C, H, W) image or (N, C, H, W) batch (apply "
@@ -137,6 +178,8 @@ class ToTensor:
     batched = True
 
     def __call__(self, pic):
+        if image_input.is_pil(pic):
+            return Tensor(self(image_input.pil_to_array(pic)))
         pic = _host(pic)
         if pic.ndim == 2:
             pic = pic[:, :, None]
@@ -153,6 +196,23 @@ class ToTensor:
 
     def __repr__(self) -> str:
         return "ToTensor()"
+
+
+class PILToTensor:
+    """A PIL image (or raw uint8 (H, W, C) array) -> uint8 Tensor (C, H, W), values unchanged."""
+
+    batched = False
+
+    def __call__(self, pic):
+        pixels = image_input.pil_to_array(pic) if image_input.is_pil(pic) else np.asarray(pic)
+        if pixels.ndim == 2:
+            pixels = pixels[:, :, None]
+        if pixels.ndim != 3:
+            raise TypeError(f"PILToTensor: expected a PIL image or an (H, W, C) array, got shape {pixels.shape}")
+        return Tensor(np.ascontiguousarray(pixels.transpose(2, 0, 1)))
+
+    def __repr__(self) -> str:
+        return "PILToTensor()"
 
 
 class ToFloat:
@@ -176,7 +236,9 @@ class ToFloat:
 
 
 class Normalize(Transform):
-    """``(x - mean[c]) / std[c]`` per channel."""
+    """``(x - mean[c]) / std[c]`` per channel (tensor images only, as torchvision)."""
+
+    accepts_pil = False
 
     def __init__(self, mean, std):
         self.mean = tuple(float(m) for m in np.atleast_1d(mean))
@@ -210,6 +272,16 @@ class RandomHorizontalFlip(Transform):
         out[flip] = images[flip, ..., ::-1]
         return out
 
+    def apply_pil(self, image):
+        from PIL import Image
+
+        flip = _generator().random(1)[0] < self.p
+        return image.transpose(self._pil_flip(Image)) if flip else image
+
+    @staticmethod
+    def _pil_flip(Image):
+        return Image.FLIP_LEFT_RIGHT
+
 
 class RandomVerticalFlip(RandomHorizontalFlip):
     """Mirror each image top-bottom with probability p."""
@@ -219,6 +291,10 @@ class RandomVerticalFlip(RandomHorizontalFlip):
         out = images.copy()
         out[flip] = images[flip, ..., ::-1, :]
         return out
+
+    @staticmethod
+    def _pil_flip(Image):
+        return Image.FLIP_TOP_BOTTOM
 
 
 def _padding_sides(padding) -> tuple:
@@ -243,6 +319,8 @@ def _crop_windows(images, tops, lefts, height, width):
 
 class RandomCrop(Transform):
     """Pad (optionally), then cut a (h, w) window at a random offset, drawn per image."""
+
+    copies_values = True
 
     def __init__(self, size, padding=None, pad_if_needed=False, fill=0.0, padding_mode="constant"):
         self.size = _pair(size, "RandomCrop")
@@ -270,6 +348,8 @@ class RandomCrop(Transform):
 class CenterCrop(Transform):
     """Cut the central (h, w) window; an image smaller than that is zero-padded first (as torchvision)."""
 
+    copies_values = True
+
     def __init__(self, size):
         self.size = _pair(size, "CenterCrop")
 
@@ -287,25 +367,40 @@ class CenterCrop(Transform):
 class Resize(Transform):
     """Resize to ``size``: an (h, w) pair exactly, or an int that the shorter side becomes (aspect kept).
 
-    Bilinear is torch's ``interpolate(mode="bilinear", align_corners=False)`` without antialiasing, so a
-    large downscale aliases; "nearest" is also available.
+    As torchvision: ``antialias=True`` (the default) filters a downscale like Pillow and torch's
+    ``interpolate(..., antialias=True)``; ``antialias=False`` is plain ``interpolate(mode="bilinear",
+    align_corners=False)``. PIL images are resized by Pillow. ``max_size`` caps the longer side when
+    ``size`` is an int.
     """
 
-    def __init__(self, size, interpolation="bilinear"):
-        if interpolation not in ("bilinear", "nearest"):
-            raise ValueError(f"Resize: interpolation must be 'bilinear' or 'nearest', got {interpolation!r}")
+    def __init__(self, size, interpolation=InterpolationMode.BILINEAR, max_size=None, antialias=True):
+        self.interpolation = image_input.interpolation_name(interpolation, ("bilinear", "nearest"), "Resize")
         self.size = size if isinstance(size, numbers.Integral) else _pair(size, "Resize")
-        self.interpolation = interpolation
+        if max_size is not None and not isinstance(self.size, numbers.Integral):
+            raise ValueError("Resize: max_size is only supported when size is an int")
+        self.max_size = max_size
+        self.antialias = bool(antialias)
 
     def output_size(self, height: int, width: int) -> tuple:
         if not isinstance(self.size, numbers.Integral):
             return self.size
         short, long = (height, width) if height <= width else (width, height)
         new_short, new_long = int(self.size), int(self.size * long / short)
+        if self.max_size is not None and new_long > self.max_size:
+            new_short, new_long = int(self.max_size * new_short / new_long), int(self.max_size)
         return (new_short, new_long) if height <= width else (new_long, new_short)
 
     def apply_batch(self, images):
-        return image_ops.resize(images, *self.output_size(*images.shape[2:]), interpolation=self.interpolation)
+        height, width = self.output_size(*images.shape[2:])
+        if self.interpolation == "bilinear" and self.antialias and (height, width) != images.shape[2:]:
+            return resize_antialiased(images, height, width)
+        return image_ops.resize(images, height, width, interpolation=self.interpolation)
+
+    def apply_pil(self, image):
+        height, width = self.output_size(image.size[1], image.size[0])
+        if (width, height) == image.size:
+            return image
+        return image.resize((width, height), image_input.pil_resample(self.interpolation))
 
 
 class RandomRotation(Transform):
@@ -323,9 +418,7 @@ class RandomRotation(Transform):
         self.degrees = tuple(float(d) for d in degrees)
         if len(self.degrees) != 2:
             raise ValueError(f"RandomRotation: degrees must be a number or a (min, max) pair, got {degrees!r}")
-        if interpolation not in ("nearest", "bilinear"):
-            raise ValueError(f"RandomRotation: interpolation must be 'nearest' or 'bilinear', got {interpolation!r}")
-        self.interpolation = interpolation
+        self.interpolation = image_input.interpolation_name(interpolation, ("nearest", "bilinear"), "RandomRotation")
         self.fill = fill
 
     def apply_batch(self, images):
@@ -333,53 +426,18 @@ class RandomRotation(Transform):
         angles = low + _generator().random(len(images)) * (high - low)
         return image_ops.rotate(images, angles, self.interpolation, self.fill)
 
-
-def _jitter_range(value, name: str):
-    """torchvision's convention: v -> [max(0, 1 - v), 1 + v]; a (lo, hi) pair is taken as is."""
-    if isinstance(value, numbers.Number):
-        if value < 0:
-            raise ValueError(f"ColorJitter: {name} must be >= 0, got {value}")
-        return max(0.0, 1.0 - value), 1.0 + value
-    low, high = (float(v) for v in value)
-    if not 0 <= low <= high:
-        raise ValueError(f"ColorJitter: {name} range must satisfy 0 <= min <= max, got {value!r}")
-    return low, high
+    def apply_pil(self, image):
+        low, high = self.degrees
+        angle = low + _generator().random(1)[0] * (high - low)
+        fill = self.fill if len(image.getbands()) == 1 else (int(self.fill),) * len(image.getbands())
+        return image.rotate(angle, image_input.pil_resample(self.interpolation), fillcolor=fill)
 
 
-def _grayscale(images):
-    """ITU-R 601 luma, (N, 1, H, W); a one-channel image is its own gray."""
-    if images.shape[1] == 1:
-        return images
-    weights = np.asarray([0.2989, 0.587, 0.114], dtype=images.dtype).reshape(1, 3, 1, 1)
-    return (images[:, :3] * weights).sum(axis=1, keepdims=True)
+from .transforms_color import ColorJitter, Grayscale, RandomGrayscale  # noqa: E402 - these build on Transform
+from .transforms_geometry import Pad, RandomAffine, RandomPerspective, RandomResizedCrop  # noqa: E402
+from .transforms_extra import (ConvertImageDtype, GaussianBlur, RandomApply, RandomChoice, RandomErasing,  # noqa: E402
+                               RandomOrder, ToPILImage)
 
-
-class ColorJitter(Transform):
-    """Random brightness, contrast and saturation factors per image, for float images in [0, 1].
-
-    Each factor is blended as torchvision does (brightness scales, contrast blends toward the mean
-    gray level, saturation toward the grayscale image) and the result is clipped to [0, 1]. The three
-    are applied in this fixed order. Hue jitter is not implemented (``hue`` must be 0).
-    """
-
-    def __init__(self, brightness=0, contrast=0, saturation=0, hue=0):
-        if hue not in (0, None, (0, 0)):
-            raise ValueError("ColorJitter: hue jitter is not supported, pass hue=0")
-        self.brightness = _jitter_range(brightness, "brightness")
-        self.contrast = _jitter_range(contrast, "contrast")
-        self.saturation = _jitter_range(saturation, "saturation")
-
-    def apply_batch(self, images):
-        draws = _generator().random((len(images), 3))
-        shape = (len(images), 1, 1, 1)
-        factors = [(low + draws[:, i] * (high - low)).astype(images.dtype).reshape(shape)
-                   for i, (low, high) in enumerate((self.brightness, self.contrast, self.saturation))]
-        brightness, contrast, saturation = factors
-        if self.brightness != (1.0, 1.0):
-            images = np.clip(images * brightness, 0, 1)
-        if self.contrast != (1.0, 1.0):
-            mean = _grayscale(images).mean(axis=(1, 2, 3), keepdims=True)
-            images = np.clip(contrast * images + (1 - contrast) * mean, 0, 1)
-        if self.saturation != (1.0, 1.0) and images.shape[1] != 1:
-            images = np.clip(saturation * images + (1 - saturation) * _grayscale(images), 0, 1)
-        return images
+__all__ += ["Grayscale", "RandomGrayscale", "Pad", "RandomAffine", "RandomPerspective", "RandomResizedCrop",
+            "ConvertImageDtype", "GaussianBlur", "RandomApply", "RandomChoice", "RandomErasing", "RandomOrder",
+            "ToPILImage"]

@@ -14,6 +14,13 @@ from .linear import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .norm import *  # noqa: F401,F403
 from .pool import *  # noqa: F401,F403
+from .activation_extra import *  # noqa: F401,F403
+from .conv_transpose import *  # noqa: F401,F403
+from .interpolate import *  # noqa: F401,F403
+from .layers_extra import *  # noqa: F401,F403
+from .loss_extra import *  # noqa: F401,F403
+from .norm_extra import *  # noqa: F401,F403
+from .padding import pad  # noqa: F811 - every mode of torch's F.pad (shape.pad is its constant mode)
 from . import tensor_methods as _tensor_methods
 
 _tensor_methods.install()

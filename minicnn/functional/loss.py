@@ -382,9 +382,12 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, redu
                         f"and {type(target).__name__}")
     if input.shape != target.shape:
         raise ValueError(f"mse_loss: target shape {target.shape} must equal input shape {input.shape}")
-    if input.dtype != target.dtype or input.dtype.kind != "f":
-        raise TypeError(f"mse_loss: input and target must share one floating dtype, got {input.dtype} "
-                        f"and {target.dtype}")
+    if input.dtype.kind != "f" and target.dtype.kind != "f":
+        raise TypeError(f"mse_loss: input or target must be floating point, got {input.dtype} and {target.dtype}")
+    if input.dtype != target.dtype:  # torch's type promotion: an integer target takes the input's float dtype
+        common = input.dtype if target.dtype.kind != "f" else (
+            target.dtype if input.dtype.kind != "f" else np.promote_types(input.dtype, target.dtype))
+        input, target = input.to(common), target.to(common)
     if weight is None:
         return MSELoss.apply(input, target, reduction=reduction)
     if weight.shape != input.shape:

@@ -247,6 +247,24 @@ class Module(module_hooks.HookMethods):
             module = module._modules[part]
         return module
 
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at a dotted path such as ``"layer1.0.conv1.weight"``."""
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
+        if name not in module._parameters or module._parameters[name] is None:
+            raise AttributeError(f"`{name}` is not an nn.Parameter")
+        return module._parameters[name]
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at a dotted path such as ``"bn1.running_mean"``."""
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if name not in module._buffers:
+            raise AttributeError(f"`{name}` is not a buffer")
+        return module._buffers[name]
+
     def apply(self, fn) -> "Module":
         """Call ``fn(module)`` on every child (recursively) and then on this module; returns self."""
         for module in self.children():
@@ -336,6 +354,24 @@ class Module(module_hooks.HookMethods):
     def double(self) -> "Module":
         return self.to(np.float64)
 
+    def half(self) -> "Module":
+        return self.to(np.float16)
+
+    def type(self, dst_type) -> "Module":
+        """Cast every parameter and buffer (integer ones too, as torch) to ``dst_type``."""
+        dst_type = np.dtype(dst_type)
+        for module in self.modules():
+            for tensor in list(module._parameters.values()) + list(module._buffers.values()):
+                if tensor is not None and tensor.dtype != dst_type:
+                    tensor.array = tensor.array.astype(dst_type)
+                    if tensor.grad is not None:
+                        tensor.grad.array = tensor.grad.array.astype(dst_type)
+        return self
+
+    def share_memory(self) -> "Module":
+        """Nothing to do: data loader workers are forked and see the parameters as they are."""
+        return self
+
     # -- state dict --------------------------------------------------------------------------------
     def state_dict(self, destination=None, prefix: str = "", keep_vars: bool = False) -> OrderedDict:
         """An OrderedDict from dotted names to every parameter and persistent buffer, as torch's: detached
@@ -367,7 +403,9 @@ class Module(module_hooks.HookMethods):
         if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
             raise TypeError(f"load_state_dict: expected a dict, got {type(state_dict).__name__}")
         targets = self._state_entries()
-        missing = [key for key in targets if key not in state_dict]
+        # Checkpoints written before BatchNorm counted its batches lack num_batches_tracked: torch keeps
+        # the module's own counter then instead of reporting the key missing.
+        missing = [key for key in targets if key not in state_dict and not key.endswith("num_batches_tracked")]
         unexpected = [key for key in state_dict if key not in targets]
         errors = []
         if strict and unexpected:

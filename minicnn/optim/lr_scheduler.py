@@ -7,7 +7,9 @@ values match PyTorch's to the last bit.
 """
 from __future__ import annotations
 
+import bisect
 import math
+import warnings
 from collections import Counter
 
 from .. import argcheck
@@ -51,13 +53,35 @@ class LRScheduler:
     def _current_lrs(self) -> list:
         return [group["lr"] for group in self.optimizer.param_groups]
 
-    def step(self) -> None:
-        """Advance one epoch and write the new lrs into the optimizer's parameter groups."""
+    def step(self, epoch: int | None = None) -> None:
+        """Advance one epoch and write the new lrs into the optimizer's parameter groups.
+
+        ``step(epoch)`` is torch's deprecated form: it warns, jumps to ``epoch`` and uses the schedule's
+        closed form where it has one."""
         self._step_count += 1
-        self.last_epoch += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+        if epoch is not None:
+            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+        self._update_lr(epoch)
+
+    def _update_lr(self, epoch=None) -> None:
+        if epoch is None:
+            self.last_epoch += 1
+            values = self.get_lr()
+        else:
+            self.last_epoch = epoch
+            values = self._get_closed_form_lr() if hasattr(self, "_get_closed_form_lr") else self.get_lr()
+        for group, lr in zip(self.optimizer.param_groups, values):
             group["lr"] = lr
         self._last_lr = self._current_lrs()
+
+    def _initial_step(self) -> None:
+        """Count from zero again and perform the initial step (what the constructor does)."""
+        self._step_count = 0
+        self._is_initial = True
+        try:
+            self.step()
+        finally:
+            self._is_initial = False
 
     def state_dict(self) -> dict:
         """Everything but the optimizer (plain numbers and lists, so ``minicnn.save`` can store it)."""
@@ -65,6 +89,14 @@ class LRScheduler:
 
     def load_state_dict(self, state_dict: dict) -> None:
         self.__dict__.update(state_dict)
+
+
+EPOCH_DEPRECATION_WARNING = (
+    "The epoch parameter in `scheduler.step()` was not necessary and is being deprecated where possible. "
+    "Please use `scheduler.step()` to step the scheduler. During the deprecation, if epoch is different from None, "
+    "the closed form is used instead of the new chainable form, where available. Please open an issue if you are "
+    "unable to replicate your use case: https://github.com/pytorch/pytorch/issues/new/choose."
+)
 
 
 class StepLR(LRScheduler):
@@ -79,6 +111,9 @@ class StepLR(LRScheduler):
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self) -> list:
+        return [base_lr * self.gamma ** (self.last_epoch // self.step_size) for base_lr in self.base_lrs]
 
 
 class MultiStepLR(LRScheduler):
@@ -101,6 +136,10 @@ class MultiStepLR(LRScheduler):
             return self._current_lrs()
         return [lr * self.gamma ** self.milestones[self.last_epoch] for lr in self._current_lrs()]
 
+    def _get_closed_form_lr(self) -> list:
+        passed = bisect.bisect_right(sorted(self.milestones.elements()), self.last_epoch)
+        return [base_lr * self.gamma ** passed for base_lr in self.base_lrs]
+
     def state_dict(self) -> dict:
         state = super().state_dict()
         state["milestones"] = dict(self.milestones)
@@ -122,6 +161,9 @@ class ExponentialLR(LRScheduler):
         if self._is_initial:
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self) -> list:
+        return [base_lr * self.gamma ** self.last_epoch for base_lr in self.base_lrs]
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -149,3 +191,13 @@ class CosineAnnealingLR(LRScheduler):
         ratio = (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / (
             1 + math.cos(math.pi * (self.last_epoch - 1) / self.T_max))
         return [ratio * (lr - self.eta_min) + self.eta_min for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self) -> list:
+        return [self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+                for base_lr in self.base_lrs]
+
+
+from .schedulers_extra import *  # noqa: E402,F401,F403 - the other schedules, built on LRScheduler above
+from .schedulers_extra import __all__ as _extra_names  # noqa: E402
+
+__all__ += _extra_names

@@ -1,1 +1,4 @@
-"""Utilities in torch.utils's places (``minicnn.utils.tensorboard``, ...)."""
+"""``minicnn.utils``: where ``torch.utils``'s names live (``minicnn.utils.data``, ``minicnn.utils.tensorboard``)."""
+from . import data
+
+__all__ = ["data"]
