@@ -4,6 +4,8 @@ Layers are thin: they hold parameters and buffers, check their input, and call `
 """
 from . import init
 from .activation import LeakyReLU, LogSoftmax, ReLU, ReLU6, Sigmoid, Softmax, Tanh
+from .activation_gated import Hardsigmoid, Hardswish, SiLU
+from .channel_ops import ChannelShuffle, LocalResponseNorm
 from .containers import ModuleList, Sequential
 from .conv import Conv2d
 from .dropout import Dropout
@@ -21,3 +23,4 @@ __all__ = [
     "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleList", "NLLLoss", "Parameter", "ReLU", "ReLU6",
     "Sequential", "Sigmoid", "Softmax", "StateDictError", "Tanh", "init",
 ]
+__all__ += ["ChannelShuffle", "Hardsigmoid", "Hardswish", "LocalResponseNorm", "SiLU"]
