@@ -27,5 +27,6 @@ from .creation import arange, empty, from_numpy, full, ones, ones_like, rand, ra
 
 __version__ = "0.1.0"
 from . import cuda, data, models, nn, optim
+from . import ops, utils  # the layers of torchvision.ops; utils.checkpoint as torch.utils.checkpoint
 from .serialization import load, save
 from .summary import summary

@@ -12,11 +12,14 @@ def import_torch():
     return torch
 
 
-def rel_error(actual, expected) -> float:
-    """max |a - e| / max(|e|, tiny): one number that is small only when every element agrees."""
+def rel_error(actual, expected, floor: float = 1e-30) -> float:
+    """max |a - e| / max(|e|, floor): one number that is small only when every element agrees.
+
+    ``floor`` is the smallest scale errors are measured against (for values that are zero in exact
+    arithmetic, where both sides hold rounding noise)."""
     actual = np.asarray(actual, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
-    scale = max(np.max(np.abs(expected)) if expected.size else 0.0, 1e-30)
+    scale = max(np.max(np.abs(expected)) if expected.size else 0.0, floor)
     return float(np.max(np.abs(actual - expected)) / scale) if expected.size else 0.0
 
 

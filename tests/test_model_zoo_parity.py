@@ -1,0 +1,73 @@
+"""The later classic nets against torchvision's: equal state_dict keys, shapes and parameter counts; with
+torchvision's (random) weights copied over, equal float32 logits in eval and train mode (and running
+statistics), equal float64 gradients for every parameter and equal logits after one SGD step. Big models'
+numeric checks are slow tests."""
+import numpy as np
+import pytest
+
+from minicnn.models import get_model
+from helpers import import_torchvision, parity_tolerance
+from zoo_parity import (SMALL_VARIANTS, TORCHVISION_MODELS, float32_logit_errors, float64_gradient_errors,
+                        torchvision_model)
+
+# float64 gradients: 1e-9 relative (rounding compounds over 100+ layers; most land near 1e-12)
+GRADIENT_TOLERANCE = 1e-9
+# Logits after one SGD step: late BatchNorms normalise three values per channel on 1x1 maps, which
+# amplifies the 1e-12 differences the step leaves in the weights by up to ~1e6.
+STEP_TOLERANCE = 1e-4
+
+
+def numeric_cases():
+    """The small variants in the default suite, every full-size torchvision net as a slow test."""
+    return list(SMALL_VARIANTS) + [pytest.param(name, marks=pytest.mark.slow) for name in TORCHVISION_MODELS]
+
+
+@pytest.mark.parametrize("name", list(TORCHVISION_MODELS))
+def test_state_dict_keys_shapes_and_parameter_count_equal_torchvisions(name):
+    torchvision = import_torchvision()
+    _, kwargs = TORCHVISION_MODELS[name]
+    reference = torchvision_model(torchvision, name)  # 1000 classes, aux head included for inception_v3
+    model = get_model(name)
+    expected = {key: tuple(value.shape) for key, value in reference.state_dict().items()}
+    actual = {key: tuple(value.shape) for key, value in model.state_dict(keep_vars=True).items()}
+    assert list(actual) == list(expected)
+    assert actual == expected
+    assert sum(p.numel() for p in model.parameters()) == sum(p.numel() for p in reference.parameters())
+
+
+@pytest.mark.parametrize("name", numeric_cases())
+def test_float32_logits_and_running_statistics_match_torchvision_in_eval_and_train_mode(name, device):
+    torchvision = import_torchvision()
+    errors = float32_logit_errors(torchvision, name, device)
+    tolerance = parity_tolerance(np.float32)
+    assert all(error < tolerance for error in errors.values()), errors
+
+
+@pytest.mark.parametrize("name", numeric_cases())
+def test_float64_gradients_of_every_parameter_and_the_next_step_match_torchvision(name, device):
+    torchvision = import_torchvision()
+    errors, step_error = float64_gradient_errors(torchvision, name, device)
+    worst = max(errors, key=errors.get)
+    assert errors[worst] < GRADIENT_TOLERANCE, f"{worst}: relative error {errors[worst]:.2e}"
+    assert step_error < STEP_TOLERANCE
+
+
+@pytest.mark.slow
+def test_inception_v3_with_its_aux_head_and_transform_input_matches_torchvision_at_299():
+    torch = pytest.importorskip("torch")
+    torchvision = import_torchvision()
+    reference = torchvision_model(torchvision, "inception_v3", num_classes=10, transform_input=True)
+    model = get_model("inception_v3", num_classes=10, transform_input=True)
+    from minicnn.models import load_torch_state_dict
+    import minicnn
+    from helpers import host, rel_error
+    load_torch_state_dict(model, reference.state_dict())
+    reference.dropout.p = model.dropout.p = 0.0
+    images = np.random.default_rng(3).standard_normal((2, 3, 299, 299)).astype(np.float32)
+    reference.train()
+    model.train()
+    expected = reference(torch.tensor(images))
+    outputs = model(minicnn.tensor(images))
+    assert type(outputs).__name__ == "InceptionOutputs" and outputs._fields == expected._fields
+    for ours, theirs in zip(outputs, expected):
+        assert rel_error(host(ours), theirs.detach().numpy()) < parity_tolerance(np.float32)
