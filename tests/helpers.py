@@ -66,36 +66,13 @@ def torch_parity_errors(minicnn_fn, torch_fn, arrays, device="cpu", dtype=np.flo
     return forward_error, grad_errors
 
 
-# torchvision's C++ operators (nms, roi_align, ...) live in torchvision/_C.so. Where that library cannot
-# load -- a CUDA build of torchvision beside a CPU build of torch -- the package still imports once the
-# two operator schemas it registers fake kernels for at import time exist; its models are pure Python and
-# never call them. The schemas are those torchvision's C++ code defines.
-_TORCHVISION_IMPORT_SCHEMAS = (
-    "nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor",
-    "qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor",
-)
-_torchvision_schema_library = []  # keeps the torch.library.Library alive (its definitions die with it)
-
 
 def import_torchvision():
     """torchvision (for its models), or skip the test cleanly, saying why, when it cannot be imported."""
-    import importlib.util
-    import os
+    import_torch()
+    from minicnn.models.torchvision_import import import_torchvision as load
 
-    torch = import_torch()
-    spec = importlib.util.find_spec("torchvision")
-    if spec is None:
-        pytest.skip("torchvision is not installed")
-    if not _torchvision_schema_library and not hasattr(torch.ops.torchvision, "nms"):
-        try:
-            torch.ops.load_library(os.path.join(os.path.dirname(spec.origin), "_C.so"))
-        except (OSError, ImportError):  # e.g. it was built for CUDA and needs libc10_cuda.so
-            library = torch.library.Library("torchvision", "DEF")
-            for schema in _TORCHVISION_IMPORT_SCHEMAS:
-                library.define(schema)
-            _torchvision_schema_library.append(library)
     try:
-        import torchvision
-    except (ImportError, RuntimeError) as error:
-        pytest.skip(f"torchvision cannot be imported: {type(error).__name__}: {error}")
-    return torchvision
+        return load()
+    except ImportError as error:
+        pytest.skip(str(error))
