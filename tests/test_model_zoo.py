@@ -1,5 +1,7 @@
 """The later classic nets: registry and CLI, the layer tables their papers imply, MACs against published
 figures, input-size limits, a few training steps each, and what memory-efficient DenseNet saves."""
+import re
+
 import numpy as np
 import pytest
 
@@ -153,6 +155,8 @@ TRAINING_CASES = {
     "shufflenet_v2_x1_5": (64, {}), "shufflenet_v2_x2_0": (64, {}), "efficientnet_b0": (64, {}),
     "alexnet_original": (227, {}), "zfnet": (224, {}),
 }
+# SqueezeNet has no BatchNorm: on unit-variance noise its loss surface is steep enough that 0.002 overshoots
+LEARNING_RATES = {"squeezenet1_0": 2e-4, "squeezenet1_1": 2e-4}
 FAST_TRAINING = ("squeezenet1_1", "densenet121_memory_efficient", "mobilenet_v1", "mobilenet_v3_small",
                  "shufflenet_v2_x0_5", "efficientnet_b0")
 
@@ -169,7 +173,8 @@ def test_a_few_training_steps_lower_the_loss_on_a_fixed_batch(case, device):
     generator = np.random.default_rng(0)
     x = minicnn.tensor(generator.standard_normal((2, 3, size, size)).astype(np.float32), device=device)
     y = minicnn.tensor(np.array([1, 3]), device=device)
-    optimizer = minicnn.optim.SGD(model.parameters(), lr=0.002)  # small steps: descent on a fixed batch
+    # small steps of plain gradient descent on a fixed batch: the loss must go down
+    optimizer = minicnn.optim.SGD(model.parameters(), lr=LEARNING_RATES.get(case, 0.002))
     losses = []
     for _ in range(3):
         optimizer.zero_grad()
@@ -211,8 +216,8 @@ def run_cli(argv, capsys):
 def test_cli_summary_of_inception_v3_at_299(capsys):
     code, stdout = run_cli(["summary", "--model", "inception_v3", "--input", "3,299,299"], capsys)
     assert code == 0
-    assert "Total params: 27,161,264" in stdout or "Total params:" in stdout
-    assert "Mixed_7c" in stdout
+    assert "Total params: 27,161,264" in stdout  # the aux head's parameters count, though eval skips it
+    assert re.search(r"Mixed_7c.branch_pool.conv +Conv2d +\[1, 192, 8, 8\]", stdout)
 
 
 def test_cli_summary_of_a_new_net(capsys):

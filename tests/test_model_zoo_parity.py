@@ -5,8 +5,9 @@ numeric checks are slow tests."""
 import numpy as np
 import pytest
 
-from minicnn.models import get_model
-from helpers import import_torchvision, parity_tolerance
+import minicnn
+from minicnn.models import get_model, load_torch_state_dict
+from helpers import host, import_torch, import_torchvision, parity_tolerance, rel_error
 from zoo_parity import (FAST_FULL_SIZE, SMALL_VARIANTS, TORCHVISION_MODELS, float32_logit_errors, float64_gradient_errors,
                         torchvision_model)
 
@@ -55,20 +56,25 @@ def test_float64_gradients_of_every_parameter_and_the_next_step_match_torchvisio
 
 @pytest.mark.slow
 def test_inception_v3_with_its_aux_head_and_transform_input_matches_torchvision_at_299():
-    torch = pytest.importorskip("torch")
+    # float64: the aux head's classifier starts at std 0.001, so its logits are small sums with much
+    # cancellation, and float32 rounding alone is ~1e-4 of them
+    torch = import_torch()
     torchvision = import_torchvision()
-    reference = torchvision_model(torchvision, "inception_v3", num_classes=10, transform_input=True)
+    reference = torchvision_model(torchvision, "inception_v3", num_classes=10, transform_input=True).double()
     model = get_model("inception_v3", num_classes=10, transform_input=True)
-    from minicnn.models import load_torch_state_dict
-    import minicnn
-    from helpers import host, rel_error
     load_torch_state_dict(model, reference.state_dict())
+    model.double()
     reference.dropout.p = model.dropout.p = 0.0
-    images = np.random.default_rng(3).standard_normal((2, 3, 299, 299)).astype(np.float32)
+    images = np.random.default_rng(3).standard_normal((2, 3, 299, 299))
     reference.train()
     model.train()
-    expected = reference(torch.tensor(images))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        expected = reference(torch.tensor(images))
+    finally:
+        torch.set_num_threads(threads)
     outputs = model(minicnn.tensor(images))
     assert type(outputs).__name__ == "InceptionOutputs" and outputs._fields == expected._fields
     for ours, theirs in zip(outputs, expected):
-        assert rel_error(host(ours), theirs.detach().numpy()) < parity_tolerance(np.float32)
+        assert rel_error(host(ours), theirs.detach().numpy()) < 1e-9
