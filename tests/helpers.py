@@ -1,4 +1,6 @@
 """Helpers shared by the tests: making inputs, comparing with PyTorch, relative errors."""
+import os
+
 import numpy as np
 import pytest
 
@@ -76,3 +78,17 @@ def import_torchvision():
         return load()
     except ImportError as error:
         pytest.skip(str(error))
+
+
+# Tests of full-size nets (torchvision parity of the big models, MACs at 224x224, training at the nets' own
+# input sizes) take minutes together: they are marked slow and run only when MINICNN_BIG_MODEL_TESTS=1.
+RUN_BIG_MODEL_TESTS = os.environ.get("MINICNN_BIG_MODEL_TESTS", "") not in ("", "0")
+big_model = [pytest.mark.slow, pytest.mark.skipif(not RUN_BIG_MODEL_TESTS,
+                                                  reason="a full-size net: set MINICNN_BIG_MODEL_TESTS=1 to run it")]
+
+
+def big_model_test(test):
+    """Decorator form of ``big_model`` for a whole test function."""
+    for mark in big_model:
+        test = mark(test)
+    return test

@@ -11,7 +11,7 @@ from minicnn.cli.errors import UsageError
 from minicnn.cli.model_builder import check_input_shape
 from minicnn.models import get_model, list_models
 
-from helpers import import_torchvision
+from helpers import big_model, big_model_test, import_torchvision
 
 NEW_MODELS = [
     "zfnet", "alexnet_original", "squeezenet1_0", "squeezenet1_1", "densenet121", "densenet161", "densenet169",
@@ -96,7 +96,7 @@ MOBILENET_V1_TABLE6 = [(1.0, 569, 4.2), (0.75, 325, 2.6), (0.5, 149, 1.3), (0.25
 
 
 @pytest.mark.parametrize("alpha, mult_adds, params", [
-    row if row[0] == 0.25 else pytest.param(*row, marks=pytest.mark.slow) for row in MOBILENET_V1_TABLE6])
+    row if row[0] == 0.25 else pytest.param(*row, marks=big_model) for row in MOBILENET_V1_TABLE6])
 def test_mobilenet_v1_width_multiplier_matches_the_papers_table(alpha, mult_adds, params):
     result = minicnn.summary(get_model("mobilenet_v1", width_mult=alpha), (3, 224, 224))
     assert round(result.total_macs / 1e6) == mult_adds
@@ -113,7 +113,7 @@ TORCHVISION_MAC_MODELS = ["squeezenet1_0", "squeezenet1_1", "densenet121", "dens
                           "efficientnet_b0"]
 
 
-@pytest.mark.parametrize("name", [name if name in FAST_MAC_MODELS else pytest.param(name, marks=pytest.mark.slow)
+@pytest.mark.parametrize("name", [name if name in FAST_MAC_MODELS else pytest.param(name, marks=big_model)
                                   for name in TORCHVISION_MAC_MODELS])
 def test_macs_agree_with_torchvisions_published_figures(name):
     torchvision = import_torchvision()
@@ -161,7 +161,7 @@ FAST_TRAINING = ("squeezenet1_1", "densenet121_memory_efficient", "mobilenet_v1"
                  "shufflenet_v2_x0_5", "efficientnet_b0")
 
 
-@pytest.mark.parametrize("case", [case if case in FAST_TRAINING else pytest.param(case, marks=pytest.mark.slow)
+@pytest.mark.parametrize("case", [case if case in FAST_TRAINING else pytest.param(case, marks=big_model)
                                   for case in TRAINING_CASES])
 def test_a_few_training_steps_lower_the_loss_on_a_fixed_batch(case, device):
     size, kwargs = TRAINING_CASES[case]
@@ -193,8 +193,8 @@ def test_a_few_training_steps_lower_the_loss_on_a_fixed_batch(case, device):
 
 @pytest.mark.parametrize("name, shape, expected", [
     ("inception_v3", (3, 64, 64), "inception_v3"),
-    ("alexnet_original", (3, 224, 224), "expected 227x227 images"),
-    ("zfnet", (3, 200, 200), "expected 224x224 images"),
+    ("alexnet_original", (3, 160, 160), "expected 227x227 images"),
+    ("zfnet", (3, 120, 120), "expected 224x224 images"),
     ("densenet121", (3, 16, 16), "densenet121"),
 ])
 def test_an_input_too_small_or_the_wrong_size_is_a_clear_usage_error(name, shape, expected):
@@ -212,9 +212,10 @@ def run_cli(argv, capsys):
     return code, capsys.readouterr().out
 
 
-@pytest.mark.slow
+@big_model_test
 def test_cli_summary_of_inception_v3_at_299(capsys):
-    code, stdout = run_cli(["summary", "--model", "inception_v3", "--input", "3,299,299"], capsys)
+    code, stdout = run_cli(["summary", "--model", "inception_v3", "--input", "3,299,299", "--num-classes", "1000"],
+                           capsys)
     assert code == 0
     assert "Total params: 27,161,264" in stdout  # the aux head's parameters count, though eval skips it
     assert re.search(r"Mixed_7c.branch_pool.conv +Conv2d +\[1, 192, 8, 8\]", stdout)

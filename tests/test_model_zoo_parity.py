@@ -7,7 +7,7 @@ import pytest
 
 import minicnn
 from minicnn.models import get_model, load_torch_state_dict
-from helpers import host, import_torch, import_torchvision, parity_tolerance, rel_error
+from helpers import big_model, big_model_test, host, import_torch, import_torchvision, parity_tolerance, rel_error
 from zoo_parity import (FAST_FULL_SIZE, SMALL_VARIANTS, TORCHVISION_MODELS, float32_logit_errors, float64_gradient_errors,
                         torchvision_model)
 
@@ -20,11 +20,16 @@ STEP_TOLERANCE = 1e-4
 
 def numeric_cases():
     """The small variants in the default suite, the full-size torchvision nets (but the smallest) slow."""
-    return list(SMALL_VARIANTS) + [name if name in FAST_FULL_SIZE else pytest.param(name, marks=pytest.mark.slow)
+    return list(SMALL_VARIANTS) + [name if name in FAST_FULL_SIZE else pytest.param(name, marks=big_model)
                                    for name in TORCHVISION_MODELS]
 
 
-@pytest.mark.parametrize("name", list(TORCHVISION_MODELS))
+# the widest variants of a family are built only with the big-model tests (their init alone takes seconds)
+WIDE_VARIANTS = ("densenet161", "densenet169", "densenet201", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0")
+
+
+@pytest.mark.parametrize("name", [pytest.param(name, marks=big_model) if name in WIDE_VARIANTS else name
+                                  for name in TORCHVISION_MODELS])
 def test_state_dict_keys_shapes_and_parameter_count_equal_torchvisions(name):
     torchvision = import_torchvision()
     _, kwargs = TORCHVISION_MODELS[name]
@@ -54,7 +59,7 @@ def test_float64_gradients_of_every_parameter_and_the_next_step_match_torchvisio
     assert step_error < STEP_TOLERANCE
 
 
-@pytest.mark.slow
+@big_model_test
 def test_inception_v3_with_its_aux_head_and_transform_input_matches_torchvision_at_299():
     # float64: the aux head's classifier starts at std 0.001, so its logits are small sums with much
     # cancellation, and float32 rounding alone is ~1e-4 of them
