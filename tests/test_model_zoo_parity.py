@@ -7,7 +7,8 @@ import pytest
 
 import minicnn
 from minicnn.models import get_model, load_torch_state_dict
-from helpers import big_model, big_model_test, host, import_torch, import_torchvision, parity_tolerance, rel_error
+from helpers import (big_model, big_model_test, host, import_torch, import_torchvision, parity_tolerance,
+                     rel_error)
 from zoo_parity import (FAST_FULL_SIZE, SMALL_VARIANTS, TORCHVISION_MODELS, float32_logit_errors, float64_gradient_errors,
                         torchvision_model)
 
