@@ -3,6 +3,12 @@
     python benchmarks/bench_train.py                        # all cases, cpu, markdown table
     python benchmarks/bench_train.py --cases resnet18_b32 --steps 10
     python benchmarks/bench_train.py --device cuda          # minicnn on CuPy vs torch on CUDA
+    python benchmarks/bench_train.py --model densenet121 --batch 4 --input 3,224,224   # any zoo model
+
+``--model`` times any model of ``minicnn.models.list_models()``; its torch twin is the one in
+torch_models.py, or else torchvision's net of the same name (when torchvision is installed). Models
+returning several outputs in training (inception_v3's aux head) are trained on the main logits plus
+0.4 x the aux loss in both frameworks.
 
 Every (framework, case) runs in a fresh child process, so its peak RSS is its own; the two frameworks
 alternate case by case, so a burst of load from elsewhere on a shared machine hits both. The time of
@@ -35,6 +41,32 @@ CASES = {
 }
 
 
+def model_case(name: str, batch: int, input_shape, classes: int) -> str:
+    """Register a case for any zoo model (``--model``) and return its name."""
+    case = f"{name}_b{batch}"
+    CASES[case] = (name, {"num_classes": classes}, tuple(input_shape), batch, classes)
+    return case
+
+
+def training_loss(outputs, labels, cross_entropy):
+    """The loss of a training step: aux heads (tuples of logits) add 0.4 x their loss, as in the papers."""
+    if isinstance(outputs, tuple):
+        main, *aux = [output for output in outputs if output is not None]
+        return cross_entropy(main, labels) + sum(0.4 * cross_entropy(extra, labels) for extra in aux)
+    return cross_entropy(outputs, labels)
+
+
+def torch_model(name, **kwargs):
+    """The torch twin of a zoo model: torch_models.py's, else torchvision's net of that name."""
+    import torch_models
+
+    if hasattr(torch_models, name):
+        return getattr(torch_models, name)(**kwargs)
+    from minicnn.models.torchvision_import import import_torchvision
+
+    return import_torchvision().models.get_model(name, weights=None, **kwargs)
+
+
 def peak_rss_mb() -> float:
     # ru_maxrss is in kilobytes on Linux
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
@@ -65,7 +97,7 @@ def run_minicnn(case, device, steps, warmup, min_seconds):
 
     def train():
         optimizer.zero_grad()
-        loss = F.cross_entropy(model(images), labels)
+        loss = training_loss(model(images), labels, F.cross_entropy)
         loss.backward()
         optimizer.step()
         sync()
@@ -80,12 +112,10 @@ def run_minicnn(case, device, steps, warmup, min_seconds):
 def run_torch(case, device, steps, warmup, min_seconds, threads):
     import torch
 
-    import torch_models
-
     torch.set_num_threads(threads)
     name, kwargs, shape, batch, classes = CASES[case]
     torch.manual_seed(0)
-    model = getattr(torch_models, name)(**kwargs).to(device)
+    model = torch_model(name, **kwargs).to(device)
     images = torch.randn((batch,) + shape, device=device)
     labels = torch.randint(0, classes, (batch,), device=device)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
@@ -101,7 +131,7 @@ def run_torch(case, device, steps, warmup, min_seconds, threads):
 
     def train():
         optimizer.zero_grad()
-        loss = torch.nn.functional.cross_entropy(model(images), labels)
+        loss = training_loss(model(images), labels, torch.nn.functional.cross_entropy)
         loss.backward()
         optimizer.step()
         sync()
@@ -114,6 +144,8 @@ def run_torch(case, device, steps, warmup, min_seconds, threads):
 
 
 def child(args):
+    if args.model:
+        args.case = model_case(args.model, args.batch, args.input, args.classes)
     if args.child == "minicnn":
         result = run_minicnn(args.case, args.device, args.steps, args.warmup, args.min_seconds)
     else:
@@ -128,6 +160,9 @@ def measure(framework, case, args):
         "--min-seconds", str(args.min_seconds),
         "--threads", str(args.threads),
     ]
+    if args.model:
+        command += ["--model", args.model, "--batch", str(args.batch), "--classes", str(args.classes),
+                    "--input", ",".join(map(str, args.input))]
     # numpy's BLAS, numba and torch get the same number of threads
     env = set_thread_environment(args.threads, dict(os.environ))
     completed = subprocess.run(command, capture_output=True, text=True, env=env)
@@ -170,11 +205,22 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--no-torch", action="store_true", help="leave out the PyTorch column")
     parser.add_argument("--out", help="also write the markdown table to this file")
+    parser.add_argument("--model", help="time this zoo model (any of minicnn.models.list_models()) instead of --cases")
+    parser.add_argument("--batch", type=int, default=4, help="batch size for --model (default 4)")
+    parser.add_argument("--input", type=lambda text: tuple(int(v) for v in text.split(",")), default=(3, 224, 224),
+                        help="C,H,W of one image for --model (default 3,224,224)")
+    parser.add_argument("--classes", type=int, default=1000, help="classifier outputs for --model (default 1000)")
     parser.add_argument("--child", choices=["minicnn", "torch"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         args.case = args.cases
         return child(args)
+    if args.model:
+        import minicnn
+
+        if args.model not in minicnn.models.list_models():
+            parser.error(f"unknown model {args.model!r}; known: {', '.join(minicnn.models.list_models())}")
+        args.cases = model_case(args.model, args.batch, args.input, args.classes)
 
     cases = [c.strip() for c in args.cases.split(",") if c.strip()]
     unknown = [c for c in cases if c not in CASES]

@@ -48,6 +48,7 @@ uint8 = uint8
 
 __version__ = "0.1.0"
 from . import backends, cuda, data, models, nn, optim, utils
+from . import ops  # the layers of torchvision.ops
 from .serialization import load, save
 from .summary import summary
 from . import profiler

@@ -1,4 +1,6 @@
 """Helpers shared by the tests: making inputs, comparing with PyTorch, relative errors."""
+import os
+
 import numpy as np
 import pytest
 
@@ -12,11 +14,14 @@ def import_torch():
     return torch
 
 
-def rel_error(actual, expected) -> float:
-    """max |a - e| / max(|e|, tiny): one number that is small only when every element agrees."""
+def rel_error(actual, expected, floor: float = 1e-30) -> float:
+    """max |a - e| / max(|e|, floor): one number that is small only when every element agrees.
+
+    ``floor`` is the smallest scale errors are measured against (for values that are zero in exact
+    arithmetic, where both sides hold rounding noise)."""
     actual = np.asarray(actual, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
-    scale = max(np.max(np.abs(expected)) if expected.size else 0.0, 1e-30)
+    scale = max(np.max(np.abs(expected)) if expected.size else 0.0, floor)
     return float(np.max(np.abs(actual - expected)) / scale) if expected.size else 0.0
 
 
@@ -61,3 +66,29 @@ def torch_parity_errors(minicnn_fn, torch_fn, arrays, device="cpu", dtype=np.flo
         rel_error(host(o.grad), t.grad.numpy()) for o, t in zip(ours, theirs) if t.requires_grad
     ]
     return forward_error, grad_errors
+
+
+
+def import_torchvision():
+    """torchvision (for its models), or skip the test cleanly, saying why, when it cannot be imported."""
+    import_torch()
+    from minicnn.models.torchvision_import import import_torchvision as load
+
+    try:
+        return load()
+    except ImportError as error:
+        pytest.skip(str(error))
+
+
+# Tests of full-size nets (torchvision parity of the big models, MACs at 224x224, training at the nets' own
+# input sizes) take minutes together: they are marked slow and run only when MINICNN_BIG_MODEL_TESTS=1.
+RUN_BIG_MODEL_TESTS = os.environ.get("MINICNN_BIG_MODEL_TESTS", "") not in ("", "0")
+big_model = [pytest.mark.slow, pytest.mark.skipif(not RUN_BIG_MODEL_TESTS,
+                                                  reason="a full-size net: set MINICNN_BIG_MODEL_TESTS=1 to run it")]
+
+
+def big_model_test(test):
+    """Decorator form of ``big_model`` for a whole test function."""
+    for mark in big_model:
+        test = mark(test)
+    return test

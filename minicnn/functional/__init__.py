@@ -8,6 +8,9 @@ from .elementwise import abs, add, clamp, clip, div, exp, log, matmul, mul, neg,
 from .reduce import amax, amin, argmax, argmin, mean, sum
 from .shape import cat, flatten, getitem, pad, permute, reshape, squeeze, stack, transpose, unsqueeze, view
 from .activation import *  # noqa: F401,F403 - each module lists its public names in __all__
+from .activation_gated import *  # noqa: F401,F403
+from .channel_shuffle import *  # noqa: F401,F403
+from .local_response_norm import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403

@@ -28,6 +28,23 @@ MODEL_FAMILIES = {
     "resnext101_32x8d": "resnet",
     "wide_resnet50_2": "resnet",
     "mobilenet_v2": "mobilenet",
+    "zfnet": "zfnet",
+    "alexnet_original": "alexnet_original",
+    "squeezenet1_0": "squeezenet",
+    "squeezenet1_1": "squeezenet",
+    "densenet121": "densenet",
+    "densenet161": "densenet",
+    "densenet169": "densenet",
+    "densenet201": "densenet",
+    "inception_v3": "inception",
+    "mobilenet_v1": "mobilenet_v1",
+    "mobilenet_v3_small": "mobilenet_v3",
+    "mobilenet_v3_large": "mobilenet_v3",
+    "shufflenet_v2_x0_5": "shufflenet",
+    "shufflenet_v2_x1_0": "shufflenet",
+    "shufflenet_v2_x1_5": "shufflenet",
+    "shufflenet_v2_x2_0": "shufflenet",
+    "efficientnet_b0": "efficientnet",
 }
 
 

@@ -4,6 +4,8 @@ Layers are thin: they hold parameters and buffers, check their input, and call `
 """
 from . import init
 from .activation import LeakyReLU, LogSoftmax, ReLU, ReLU6, Sigmoid, Softmax, Tanh
+from .activation_gated import Hardsigmoid, Hardswish, SiLU
+from .channel_ops import ChannelShuffle, LocalResponseNorm
 from .containers import ModuleList, Sequential
 from .conv import Conv2d
 from .dropout import Dropout
@@ -47,6 +49,7 @@ __all__ = [
     "ReplicationPad1d", "ReplicationPad2d", "ZeroPad1d", "ZeroPad2d", "PixelShuffle", "PixelUnshuffle", "Upsample",
     "UpsamplingBilinear2d", "UpsamplingNearest2d", "functional", "utils",
 ]
+__all__ += ["ChannelShuffle", "Hardsigmoid", "Hardswish", "LocalResponseNorm", "SiLU"]
 
 from ..distributed.sync_batchnorm import SyncBatchNorm  # noqa: E402  (it builds on the layers above)
 from . import parallel  # noqa: E402

@@ -1,4 +1,5 @@
-"""``minicnn.utils``: where ``torch.utils``'s names live (``minicnn.utils.data``, ``minicnn.utils.tensorboard``)."""
-from . import data
+"""``minicnn.utils``: where ``torch.utils``'s names live: ``data``, ``checkpoint`` (recompute activations in
+backward), ``tensorboard`` (imported on demand: it needs the tensorboard package)."""
+from . import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]
