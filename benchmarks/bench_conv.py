@@ -101,7 +101,8 @@ def cols_strategy_costs(batch: int, repeat: int) -> dict:
     import tracemalloc
 
     from minicnn.functional import conv as conv_module
-    from minicnn.functional import conv_split, scratch
+    from minicnn.cpu import scratch
+    from minicnn.functional.conv.engines import split as conv_split
 
     rng = np.random.default_rng(0)
     x = minicnn.tensor(rng.standard_normal((batch, 3, 32, 32)).astype(np.float32))
@@ -181,7 +182,7 @@ def main(argv=None) -> None:
 
     torch.set_num_threads(THREADS)
     if args.no_direct:
-        from minicnn.functional import conv_direct
+        from minicnn.functional.conv.engines import direct as conv_direct
 
         conv_direct.MAXIMUM_TAPS = 0
     rows = [

@@ -18,7 +18,7 @@ import importlib
 
 import numpy as np
 
-from . import blas_threads
+from .cpu import blas_threads
 
 _cupy = None
 _cupy_import_error: Exception | None = None

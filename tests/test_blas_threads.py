@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from minicnn import backend, blas_threads
+from minicnn import backend
+from minicnn.cpu import blas_threads
 
 
 @pytest.mark.parametrize("shape_a, shape_b", [

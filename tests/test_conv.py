@@ -6,7 +6,7 @@ import minicnn
 import minicnn.functional as F
 from helpers import host, import_torch, make_input, parity_tolerance, rel_error, torch_parity_errors
 from minicnn.functional import conv as conv_module
-from minicnn.kernels import conv_kernels
+from minicnn.cpu.kernels import conv_kernels
 
 # (N, C_in, H, W, C_out, KH, KW, stride, padding, dilation, groups, bias)
 CONFIGS = {

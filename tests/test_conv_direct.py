@@ -10,9 +10,9 @@ import pytest
 import minicnn
 import minicnn.functional as F
 from helpers import import_torch, parity_tolerance, rel_error, torch_parity_errors
-from minicnn import parallel
-from minicnn.functional import conv_direct
-from minicnn.kernels import direct_conv_kernels
+from minicnn.cpu import parallel
+from minicnn.functional.conv.engines import direct as conv_direct
+from minicnn.cpu.kernels import direct_conv_kernels
 
 # (N, C_in, H, W, C_out, kernel (KH, KW), padding, dilation, bias)
 CONFIGS = {

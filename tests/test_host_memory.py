@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 import minicnn
-from minicnn import backend, host_memory
+from minicnn import backend
+from minicnn.cpu import host_memory
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -17,7 +18,7 @@ def _applied_in_a_fresh_process(environment_value):
     env.pop("MINICNN_KEEP_FREED_MEMORY", None)
     if environment_value is not None:
         env["MINICNN_KEEP_FREED_MEMORY"] = environment_value
-    script = "import minicnn; print(minicnn.host_memory._state['applied'])"
+    script = "import minicnn; print(minicnn.cpu.host_memory._state['applied'])"
     return subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
                           check=True).stdout.strip()
 

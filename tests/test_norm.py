@@ -6,7 +6,7 @@ import minicnn
 import minicnn.functional as F
 from helpers import host, import_torch, parity_tolerance, rel_error
 from minicnn.functional import norm
-from minicnn.kernels import norm_kernels
+from minicnn.cpu.kernels import norm_kernels
 
 SHAPES = {
     "2d": (5, 3),

@@ -5,9 +5,9 @@ import pytest
 import minicnn
 import minicnn.functional as F
 from helpers import host, import_torch, parity_tolerance, rel_error
-from minicnn.functional import pool_windows
+from minicnn.functional.pool import windows as pool_windows
 from minicnn.functional.pool import PoolGeometry, pooled_size
-from minicnn.kernels import pool_kernels
+from minicnn.cpu.kernels import pool_kernels
 
 # (input shape, kwargs) for max_pool2d
 MAX_CONFIGS = {

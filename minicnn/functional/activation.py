@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import backend, parallel
+from .. import backend
+from ..cpu import parallel
 from ..autograd import Function, Tensor
 
 __all__ = ["relu", "relu6", "leaky_relu", "hardtanh", "sigmoid", "tanh"]

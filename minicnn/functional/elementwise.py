@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import backend, parallel
+from .. import backend
+from ..cpu import parallel
 from ..autograd import Function, Tensor
 
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function, Tensor
-from ..kernels import norm_kernels
+from ..cpu.kernels import norm_kernels
 
 __all__ = ["batch_norm"]
 

@@ -14,9 +14,9 @@ All arrays are NHWC and C-contiguous; ``padding`` is (top, bottom, left, right).
 """
 from __future__ import annotations
 
-from .. import backend
-from ..kernels import conv_kernels
-from .im2col import output_shape, pad_nhwc, sliding_windows
+from .... import backend
+from ....cpu.kernels import conv_kernels
+from ..im2col import output_shape, pad_nhwc, sliding_windows
 
 
 def _taps(weight):

@@ -28,11 +28,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import parallel
+from ....cpu import parallel
+from ....cpu.scratch import scratch
 from . import winograd
-from .im2col import col2im, im2col, is_pointwise
-from .scratch import scratch
-from .weight_layout import group_rows, ungroup, weight_from_rows, weight_matrix
+from ..im2col import col2im, im2col, is_pointwise
+from ..weight_layout import group_rows, ungroup, weight_from_rows, weight_matrix
 
 # Chunks hold about this many bytes of cols. 1-8 MB measured alike on ResNet-18's 64-channel layers
 # and the 512-channel ones preferred 4-8 MB; once the elementwise passes ran on both cores too, its

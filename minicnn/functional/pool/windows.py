@@ -9,9 +9,9 @@ import functools
 
 import numpy as np
 
-from .. import backend
-from ..kernels import pool_kernels
-from .layout import channels_last, empty_in_layout  # noqa: F401 (pool.py imports them from here)
+from ... import backend
+from ...cpu.kernels import pool_kernels
+from ..layout import channels_last, empty_in_layout  # noqa: F401 (pool.py imports them from here)
 
 
 def window_view(source, i: int, j: int, geometry):

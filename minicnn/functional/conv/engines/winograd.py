@@ -38,9 +38,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels import winograd_kernels
-from .. import parallel
-from .scratch import scratch
+from ....cpu import parallel
+from ....cpu.kernels import winograd_kernels
+from ....cpu.scratch import scratch
 
 _G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])
 # (G w G^T)[a, b] = sum over i, j of w[i, j] G[a, i] G[b, j]: as a matrix (16, 9) acting on flat filters

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import backend
-from ..autograd import Function, Tensor
-from .pool import AvgPool2d, MaxPool2d, PoolGeometry, _batched
+from ... import backend
+from ...autograd import Function, Tensor
+from . import AvgPool2d, MaxPool2d, PoolGeometry, _batched
 
 
 def _output_pair(output_size, input_hw, name: str) -> tuple:

@@ -20,9 +20,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .. import backend
-from ..autograd import Function, Tensor
-from .pool_windows import channels_last, empty_in_layout, max_over_windows, padded_source, scatter_window_max
+from ... import backend
+from ...autograd import Function, Tensor
+from .windows import channels_last, empty_in_layout, max_over_windows, padded_source, scatter_window_max
 
 __all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d"]
 
@@ -269,7 +269,7 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
 
 
 # The adaptive forms reuse MaxPool2d and AvgPool2d when the bins are ordinary windows.
-from .adaptive_pool import adaptive_avg_pool2d, adaptive_max_pool2d  # noqa: E402
+from .adaptive import adaptive_avg_pool2d, adaptive_max_pool2d  # noqa: E402
 
 
 @functools.lru_cache(maxsize=64)

@@ -36,13 +36,13 @@ from __future__ import annotations
 
 import numbers
 
-from .. import backend
-from ..autograd import Function, Tensor
-from . import conv_direct, conv_split
-from .depthwise import depthwise_forward, depthwise_input_grad, depthwise_weight_grad
+from ... import backend
+from ...autograd import Function, Tensor
+from ...cpu.scratch import scratch
+from ..layout import channels_last
+from .engines import direct as conv_direct, split as conv_split
+from .engines.depthwise import depthwise_forward, depthwise_input_grad, depthwise_weight_grad
 from .im2col import col2im, im2col, im2col_transposed, is_pointwise, output_shape
-from .layout import channels_last
-from .scratch import scratch
 from .weight_layout import group_rows, ungroup, weight_from_rows, weight_matrix
 
 __all__ = ["conv2d", "im2col", "col2im"]

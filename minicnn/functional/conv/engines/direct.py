@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import parallel
-from ..kernels import direct_conv_kernels
-from .im2col import output_shape
-from .layout import channels_last, empty_in_layout
+from ....cpu import parallel
+from ....cpu.kernels import direct_conv_kernels
+from ...layout import channels_last, empty_in_layout
+from ..im2col import output_shape
 
 # C*KH*KW*O, the multiply-adds per output pixel, up to which the direct loops beat im2col and its
 # product. Measured on 2 threads, direct against im2col, forward / backward with dX and dW, in ms:

@@ -22,8 +22,8 @@ runs on GPUs, and what the kernels are tested against.
 """
 from __future__ import annotations
 
-from .. import backend
-from ..kernels import conv_kernels
+from ... import backend
+from ...cpu.kernels import conv_kernels
 
 __all__ = ["conv_output_size", "sliding_windows", "im2col", "im2col_transposed", "col2im"]
 

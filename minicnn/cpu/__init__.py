@@ -1,0 +1,1 @@
+"""The CPU speed machinery: a thread pool, BLAS thread control, malloc tuning, scratch buffers, numba kernels."""
