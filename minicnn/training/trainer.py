@@ -18,6 +18,7 @@ import os
 import time
 
 from .. import backend, functional, optim
+from ..cpu import keep_freed_memory
 from .. import random as minicnn_random
 from .checkpoint import load_checkpoint, save_checkpoint
 from .evaluation import evaluate, to_device_batch
@@ -165,6 +166,7 @@ class Trainer:
 
     def fit(self, train_loader, val_loader=None, epochs: int = 1, resume: bool = False) -> History:
         """Train until ``epochs`` epochs are finished in total (counting those before a resume)."""
+        keep_freed_memory()  # a training process: each step reuses the memory the last one freed
         self.train_loader = train_loader
         if resume:
             self.resume(train_loader=train_loader)

@@ -1,1 +1,1 @@
-"""Optional compiled kernels (numba on the CPU), each with a plain array-code twin in functional/."""
+"""numba kernels for the CPU engines, each tested against the reference array code in minicnn/functional."""
