@@ -17,7 +17,7 @@ import numpy as np
 from ... import backend
 from ...autograd import Function, Tensor
 from .avg_pool import AvgPool2d
-from .geometry import PoolGeometry, batched
+from .geometry import PoolGeometry, batched, max_result
 from .max_pool import MaxPool2d
 
 
@@ -163,9 +163,4 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
         rows = backend.to_device(_bin_members(height, out_h), device)
         cols = backend.to_device(_bin_members(width, out_w), device)
         out = AdaptiveMaxPool2d.apply(input, row_members=rows, col_members=cols, indices_out=indices)
-    if unbatched:
-        out = out.squeeze(0)
-    if not return_indices:
-        return out
-    index = Tensor(indices[0])
-    return out, (Tensor(index.array[0]) if unbatched else index)
+    return max_result(out, indices, unbatched)

@@ -8,7 +8,8 @@ import numpy as np
 from ... import backend
 from ...autograd import Function, Tensor
 from .geometry import PoolGeometry, batched, pool_geometry
-from .windows import channels_last, empty_in_layout, padded_source
+from ..layout import channels_last, empty_in_layout
+from .windows import padded_source
 
 __all__ = ["avg_pool2d"]
 

@@ -10,7 +10,8 @@ import numpy as np
 
 from ...cpu.kernels import pool_kernels
 from ...engines import Engine, EngineTable
-from .windows import empty_in_layout, winner_dtype
+from ..layout import empty_in_layout
+from .windows import winner_dtype
 
 
 class MaxPoolKernels(Engine):

@@ -80,3 +80,14 @@ def batched(input: Tensor, name: str):
     if input.dtype.kind != "f":
         raise TypeError(f"{name}: expected a floating point input, got dtype {input.dtype}")
     return (input.unsqueeze(0), True) if input.ndim == 3 else (input, False)
+
+
+def max_result(out: Tensor, indices: list | None, unbatched: bool):
+    """What the max poolings return: ``out``, or (out, int64 indices) when indices were asked for (a
+    list the Function appended them to), with the batch axis dropped again for a (C, H, W) input."""
+    if unbatched:
+        out = out.squeeze(0)
+    if indices is None:
+        return out
+    index = Tensor(indices[0])
+    return out, (Tensor(index.array[0]) if unbatched else index)

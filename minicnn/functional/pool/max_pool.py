@@ -8,8 +8,9 @@ from __future__ import annotations
 from ... import backend
 from ...autograd import Function, Tensor
 from .engines import MAX_POOL_ENGINES
-from .geometry import PoolGeometry, batched, pool_geometry
-from .windows import channels_last, max_over_windows, scatter_window_max
+from .geometry import PoolGeometry, batched, max_result, pool_geometry
+from ..layout import channels_last
+from .windows import max_over_windows, scatter_window_max
 
 __all__ = ["max_pool2d"]
 
@@ -64,9 +65,4 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
     geometry = pool_geometry(input, "max_pool2d", kernel_size, stride, padding, dilation, ceil_mode)
     indices = [] if return_indices else None
     out = MaxPool2d.apply(input, geometry=geometry, indices_out=indices)
-    if unbatched:
-        out = out.squeeze(0)
-    if not return_indices:
-        return out
-    index = Tensor(indices[0])
-    return out, (Tensor(index.array[0]) if unbatched else index)
+    return max_result(out, indices, unbatched)

@@ -10,7 +10,7 @@ import functools
 import numpy as np
 
 from ... import backend
-from ..layout import channels_last, empty_in_layout  # noqa: F401 (the pooling modules import them from here)
+from ..layout import channels_last, empty_in_layout
 
 
 def window_view(source, i: int, j: int, geometry):
