@@ -26,7 +26,13 @@ def test_environment_variable_picks_the_reference_for_the_process():
     assert refused.returncode != 0 and "MINICNN_ENGINES must be one of" in refused.stderr
 
 
-def test_reference_only_is_restored_on_exit_even_after_an_error():
+@pytest.fixture
+def engines_on():
+    with minicnn.engines.engines_enabled(True):  # the default, even under MINICNN_ENGINES=reference
+        yield
+
+
+def test_reference_only_is_restored_on_exit_even_after_an_error(engines_on):
     assert minicnn.engines.enabled()
     with pytest.raises(RuntimeError):
         with minicnn.engines.reference_only():
@@ -69,7 +75,7 @@ def test_tables_name_their_engines_in_order_with_a_reason():
         CONV_ENGINES["fft"]
 
 
-def test_conv_choice_follows_the_switch():
+def test_conv_choice_follows_the_switch(engines_on):
     x = np.zeros((2, 1, 12, 12), dtype=np.float32)
     from minicnn.functional.conv.geometry import ConvGeometry
 
