@@ -31,6 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import minicnn  # noqa: E402
 import minicnn.functional as F  # noqa: E402
 
+minicnn.cpu.keep_freed_memory()  # as a training process does (minicnn/cpu/host_memory.py)
+
 # (label, N, C_in, C_out, H=W, kernel, stride, padding, groups)
 SHAPES = [
     ("LeNet-5 1->6 5x5 pad 2 28x28 (N=64)", 64, 1, 6, 28, 5, 1, 2, 1),
@@ -97,11 +99,12 @@ RESNET18_CHAIN = [(3, 64, 1)] + [(64, 64, 1)] * 4 + [(64, 128, 2)] + [(128, 128,
 def cols_strategy_costs(batch: int, repeat: int) -> dict:
     """Peak traced memory (MB) and best fwd+bwd time (ms) of the ResNet-18 conv chain: the whole-batch
     im2col rebuilding ``cols`` in backward (what conv2d does on a GPU) vs keeping the forward's ``cols``
-    until backward, and the CPU's default of chunks of images on every thread (``conv_split.py``)."""
+    until backward, and the CPU's default of chunks of images on every thread (``functional/conv/engines/split.py``)."""
     import tracemalloc
 
     from minicnn.functional import conv as conv_module
-    from minicnn.functional import conv_split, scratch
+    from minicnn.cpu import scratch
+    from minicnn.functional.conv.engines import split as conv_split
 
     rng = np.random.default_rng(0)
     x = minicnn.tensor(rng.standard_normal((batch, 3, 32, 32)).astype(np.float32))
@@ -173,7 +176,7 @@ def main(argv=None) -> None:
                         help="also compare rebuilding cols in backward with keeping them (memory and time)")
     parser.add_argument("--memory-batch", type=int, default=32, help="batch size of the --memory comparison")
     parser.add_argument("--no-direct", action="store_true",
-                        help="turn off the direct path for small stride-1 layers (conv_direct.py): im2col instead")
+                        help="turn off the direct path for small stride-1 layers (functional/conv/engines/direct.py): im2col instead")
     args = parser.parse_args(argv)
     global TIMER
     TIMER = time.process_time if args.cpu_time else time.perf_counter
@@ -181,7 +184,7 @@ def main(argv=None) -> None:
 
     torch.set_num_threads(THREADS)
     if args.no_direct:
-        from minicnn.functional import conv_direct
+        from minicnn.functional.conv.engines import direct as conv_direct
 
         conv_direct.MAXIMUM_TAPS = 0
     rows = [

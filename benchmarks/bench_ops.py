@@ -25,6 +25,8 @@ import numpy as np  # noqa: E402
 
 import minicnn  # noqa: E402
 import minicnn.functional as F  # noqa: E402
+
+minicnn.cpu.keep_freed_memory()  # as a training process does (minicnn/cpu/host_memory.py)
 from bench_conv import SHAPES as CONV_SHAPES  # noqa: E402
 
 

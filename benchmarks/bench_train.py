@@ -78,6 +78,7 @@ def run_minicnn(case, device, steps, warmup, min_seconds):
     import minicnn
     import minicnn.functional as F
 
+    minicnn.cpu.keep_freed_memory()  # as minicnn's own training loop does (minicnn/cpu/host_memory.py)
     name, kwargs, shape, batch, classes = CASES[case]
     minicnn.manual_seed(0)
     model = minicnn.models.get_model(name, **kwargs).to(device)

@@ -28,6 +28,8 @@ import numpy as np  # noqa: E402
 
 import minicnn  # noqa: E402
 import minicnn.functional as F  # noqa: E402
+
+minicnn.cpu.keep_freed_memory()  # as a training process does (minicnn/cpu/host_memory.py)
 from common import median_step_seconds, publish  # noqa: E402
 
 # name: (model, minicnn kwargs, kwargs of the torch twin, input shape without batch, batch size, classes)

@@ -31,6 +31,8 @@ import numpy as np  # noqa: E402
 
 import minicnn  # noqa: E402
 import minicnn.functional as F  # noqa: E402
+
+minicnn.cpu.keep_freed_memory()  # as a training process does (minicnn/cpu/host_memory.py)
 from minicnn import autograd  # noqa: E402
 
 MODELS = {  # name: (builder kwargs, input shape without batch, classes)

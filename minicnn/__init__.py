@@ -1,10 +1,5 @@
 """minicnn: a small, readable CNN engine on NumPy (CPU) and CuPy (GPU) with hand-written backward passes."""
-from . import host_memory
-
-if host_memory.enabled_by_environment():  # see host_memory.py: no page faults on every step's arrays
-    host_memory.keep_freed_memory()
-
-from . import backend
+from . import backend, engines
 from .autograd import (
     Function,
     Tensor,

@@ -18,8 +18,6 @@ import importlib
 
 import numpy as np
 
-from . import blas_threads
-
 _cupy = None
 _cupy_import_error: Exception | None = None
 
@@ -176,29 +174,3 @@ def scatter_add(target, indices, values):
         cupyx.scatter_add(target, indices, values)
     else:  # the simulated device spells it at top level
         xp.scatter_add(target, indices, values)
-
-
-def matmul(a, b, out=None):
-    """``xp.matmul(a, b, out=out)``; on the CPU, small products run on one BLAS thread, where starting
-    the others would cost more than the product (see ``blas_threads``)."""
-    xp = get_array_module(a)
-    if xp is not np:
-        return xp.matmul(a, b) if out is None else xp.matmul(a, b, out=out)
-    rows = a.shape[-2] if a.ndim >= 2 else 1
-    columns = b.shape[-1] if b.ndim >= 2 else 1
-    # 2*M*K*N, with any batch (stacked matrices) of either operand counted in
-    flops = 2.0 * max(a.size * columns, b.size * rows)
-    with blas_threads.threads_for(flops):
-        return np.matmul(a, b) if out is None else np.matmul(a, b, out=out)
-
-
-def column_sums(matrix):
-    """``matrix.sum(axis=0)`` of a 2-D array (M, N), computed as ones(M) . matrix.
-
-    numpy reduces axis 0 of a C-contiguous array one row at a time, which is slow for the tall,
-    narrow matrices of bias gradients: LeNet-5's first convolution, (50176, 6), took 0.67 ms that
-    way and 0.08 ms as a product (the product also adds with less rounding error than row by row)."""
-    xp = get_array_module(matrix)
-    if matrix.ndim != 2 or matrix.dtype.kind != "f" or matrix.shape[0] < 2:
-        return matrix.sum(axis=0)
-    return matmul(xp.ones(matrix.shape[0], dtype=matrix.dtype), matrix)

@@ -28,3 +28,14 @@ def rng():
 def _seed_everything():
     minicnn.manual_seed(0)
     yield
+
+
+@pytest.fixture(params=["engines", "reference"])
+def engine_path(request):
+    """Runs a test twice on the CPU: with the engines (the default) and on the reference algorithms only
+    (``minicnn.engines.reference_only``). On other devices the reference run is skipped: there the engines
+    that apply (depthwise, few-channels) are checked against the reference in ``test_conv_engines.py``."""
+    if request.param == "reference" and TEST_DEVICE != "cpu":
+        pytest.skip("the CPU engines do not run on this device")
+    with minicnn.engines.engines_enabled(request.param == "engines"):
+        yield request.param

@@ -8,6 +8,9 @@ import minicnn
 import minicnn.functional as F
 from helpers import host, import_torch, make_input, parity_tolerance, torch_parity_errors
 
+# every test here runs with the engines and on the reference algorithms alone (conftest.engine_path)
+pytestmark = pytest.mark.usefixtures("engine_path")
+
 DTYPES = [np.float64, np.float32]
 SHAPES = [(1,), (7,), (3, 5), (1, 3, 4, 5), (2, 3, 3)]
 

@@ -6,7 +6,9 @@ import minicnn
 import minicnn.functional as F
 from helpers import host, import_torch, make_input, parity_tolerance, rel_error, torch_parity_errors
 from minicnn.functional import conv as conv_module
-from minicnn.kernels import conv_kernels
+
+# every test here runs with the engines and on the reference algorithms alone (conftest.engine_path)
+pytestmark = pytest.mark.usefixtures("engine_path")
 
 # (N, C_in, H, W, C_out, KH, KW, stride, padding, dilation, groups, bias)
 CONFIGS = {
@@ -141,32 +143,6 @@ def test_channels_last_output_feeds_convs_and_elementwise_ops(device):
     assert rel_error(host(out), expected.detach().numpy()) < 1e-10
     for mine, reference in zip(ours, theirs):
         assert rel_error(host(mine.grad), reference.grad.numpy()) < 1e-10
-
-
-TWIN_CONFIGS = {name: CONFIGS[name] for name in (
-    "odd_pad1", "stride_pair", "same_dilated", "groups2_strided_dilated", "depthwise_multiplier2_stride2",
-    "depthwise_same_dilated",
-)}
-
-
-@pytest.mark.parametrize("config", TWIN_CONFIGS.values(), ids=TWIN_CONFIGS.keys())
-def test_numba_kernels_match_array_code(device, config, monkeypatch):
-    """Every numba kernel (col2im, the three depthwise passes) against its array-code twin."""
-    if device != "cpu" or conv_kernels.numba is None:
-        pytest.skip("the numba kernels serve numpy arrays only")
-    arrays, call = conv_arrays(config, seed=4)
-    upstream = None
-    results = []
-    for use_kernels in (True, False):
-        if not use_kernels:
-            monkeypatch.setattr(conv_kernels, "usable", lambda array: False)
-        tensors = [minicnn.tensor(a, requires_grad=True) for a in arrays]
-        out = call(F, *tensors)
-        upstream = np.random.default_rng(5).standard_normal(out.shape) if upstream is None else upstream
-        out.backward(upstream)
-        results.append([host(out)] + [host(t.grad) for t in tensors])
-    for with_kernels, with_arrays in zip(*results):
-        assert rel_error(with_kernels, with_arrays) < 1e-13
 
 
 def _conv_call(x_shape=(2, 4, 6, 6), w_shape=(6, 4, 3, 3), b_shape=(6,), x_dtype=np.float32,

@@ -1,4 +1,4 @@
-"""The CPU's direct convolution for stride-1 layers with few channels (``functional/conv_direct.py``).
+"""The CPU's direct convolution engine for stride-1 layers with few channels (``functional/conv/engines/direct.py``).
 
 The fixture makes sure the direct path is the one that runs (and, in the ``chunks`` mode, that the
 images are split across 2 threads); every result is compared with torch, with finite differences,
@@ -10,9 +10,10 @@ import pytest
 import minicnn
 import minicnn.functional as F
 from helpers import import_torch, parity_tolerance, rel_error, torch_parity_errors
-from minicnn import parallel
-from minicnn.functional import conv_direct
-from minicnn.kernels import direct_conv_kernels
+from minicnn.cpu import parallel
+from minicnn.functional.conv.engines import CONV_ENGINES, direct as conv_direct
+from minicnn.functional.conv.geometry import ConvGeometry
+from minicnn.cpu.kernels import direct_conv_kernels
 
 # (N, C_in, H, W, C_out, kernel (KH, KW), padding, dilation, bias)
 CONFIGS = {
@@ -41,7 +42,8 @@ def direct(device, monkeypatch, request):
     calls = {"forward": [], "backward": []}
     for name in calls:
         monkeypatch.setattr(conv_direct, name, _recording(getattr(conv_direct, name), calls[name]))
-    return calls
+    with minicnn.engines.engines_enabled(True):  # even under MINICNN_ENGINES=reference
+        yield calls
 
 
 def conv_call(config):
@@ -148,9 +150,11 @@ def test_first_layer_computes_no_input_gradient(direct, monkeypatch):
 def test_direct_path_is_chosen_for_small_stride1_convolutions(shape, stride, groups, expected):
     if direct_conv_kernels.numba is None:
         pytest.skip("the direct path needs numba")
-    x = np.zeros((2, 8, 8, shape[1] * groups), dtype=np.float32)
-    assert conv_direct.applies(x, shape, stride, groups) is expected
-    assert conv_direct.applies(x.astype(np.int32), shape, stride, groups) is False
+    x = np.zeros((2, shape[1] * groups, 8, 8), dtype=np.float32)
+    geometry = ConvGeometry(x.shape, shape, stride, (0, 0, 0, 0), (1, 1), groups)
+    engine = CONV_ENGINES["direct"]
+    assert engine.applies(geometry, x) is expected
+    assert engine.applies(geometry, x.astype(np.int32)) is False
 
 
 def _recording(function, calls):

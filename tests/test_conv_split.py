@@ -9,9 +9,9 @@ import pytest
 import minicnn
 import minicnn.functional as F
 from helpers import import_torch, parity_tolerance, rel_error, torch_parity_errors
-from minicnn import parallel
-from minicnn.functional import conv_direct, conv_split, winograd
-from minicnn.kernels import winograd_kernels
+from minicnn.cpu import parallel
+from minicnn.functional.conv.engines import direct as conv_direct, split as conv_split, winograd
+from minicnn.cpu.kernels import winograd_kernels
 
 # (N, C_in, H, W, C_out, kernel, stride, padding, dilation, groups, bias)
 WINOGRAD_CONFIGS = {
@@ -44,7 +44,8 @@ def split(device, monkeypatch, request):
     monkeypatch.setattr(winograd, "CHUNK_BYTES", 1)
     monkeypatch.setattr(conv_split, "MINIMUM_CHUNK_ROWS", 0 if chunks else 10**9)
     monkeypatch.setattr(winograd, "MINIMUM_CHUNK_TILES", 0 if chunks else 10**9)
-    return device
+    with minicnn.engines.engines_enabled(True):  # even under MINICNN_ENGINES=reference
+        yield device
 
 
 def conv_call(config):

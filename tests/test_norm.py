@@ -6,7 +6,11 @@ import minicnn
 import minicnn.functional as F
 from helpers import host, import_torch, parity_tolerance, rel_error
 from minicnn.functional import norm
-from minicnn.kernels import norm_kernels
+from minicnn.cpu.kernels import norm_kernels
+from minicnn.functional.norm_engines import NORM_ENGINES
+
+# every test here runs with the engines and on the reference algorithms alone (conftest.engine_path)
+pytestmark = pytest.mark.usefixtures("engine_path")
 
 SHAPES = {
     "2d": (5, 3),
@@ -155,13 +159,13 @@ def test_float32_statistics_stay_accurate_with_a_large_mean(device):
 
 
 # ----------------------------------------------------------------------------------------------
-# The numba kernels against their array-code twins
+# The numba engine against the reference passes
 # ----------------------------------------------------------------------------------------------
 
 @pytest.mark.skipif(not norm_kernels.usable(np.zeros(1)), reason="numba is not installed")
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("layout,shape", [("rows", (37, 5)), ("planes", (3, 4, 11))])
-def test_batch_norm_kernels_match_array_code(layout, shape, dtype):
+def test_batch_norm_engine_matches_reference_passes(layout, shape, dtype):
     rng = np.random.default_rng(4)
     x = (rng.standard_normal(shape) * 3 + 2).astype(dtype)
     grad = rng.standard_normal(shape).astype(dtype)
@@ -174,13 +178,13 @@ def test_batch_norm_kernels_match_array_code(layout, shape, dtype):
             assert ours.dtype == dtype and ours.shape == twin.shape
             assert rel_error(ours, twin) < tolerance
 
-    agree(norm.channel_mean_var(x, layout, use_kernel=True), norm.channel_mean_var(x, layout, use_kernel=False))
+    engine = NORM_ENGINES["numba-passes"]
+    assert engine.applies(layout, x)
+    agree(engine.channel_mean_var(x, layout), norm.channel_mean_var(x, layout))
     mean = vectors[0]
-    agree([norm.normalize(x, layout, mean, *vectors[1:], use_kernel=True)],
-          [norm.normalize(x, layout, mean, *vectors[1:], use_kernel=False)])
-    agree(norm.grad_sums(grad, x, layout, mean, use_kernel=True), norm.grad_sums(grad, x, layout, mean, use_kernel=False))
-    agree([norm.input_grad(grad, x, layout, mean, *vectors, use_kernel=True)],
-          [norm.input_grad(grad, x, layout, mean, *vectors, use_kernel=False)])
+    agree([engine.normalize(x, layout, mean, *vectors[1:])], [norm.normalize(x, layout, mean, *vectors[1:])])
+    agree(engine.grad_sums(grad, x, layout, mean), norm.grad_sums(grad, x, layout, mean))
+    agree([engine.input_grad(grad, x, layout, mean, *vectors)], [norm.input_grad(grad, x, layout, mean, *vectors)])
 
 
 # ----------------------------------------------------------------------------------------------

@@ -10,8 +10,8 @@ import pytest
 import minicnn
 import minicnn.functional as F
 from helpers import import_torch, parity_tolerance, rel_error, torch_parity_errors
-from minicnn import parallel
-from minicnn.kernels import pool_kernels
+from minicnn.cpu import parallel
+from minicnn.cpu.kernels import pool_kernels
 
 
 @pytest.fixture(params=["split", "one_piece"])

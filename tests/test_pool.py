@@ -5,9 +5,13 @@ import pytest
 import minicnn
 import minicnn.functional as F
 from helpers import host, import_torch, parity_tolerance, rel_error
-from minicnn.functional import pool_windows
+from minicnn.cpu.kernels import pool_kernels
 from minicnn.functional.pool import PoolGeometry, pooled_size
-from minicnn.kernels import pool_kernels
+from minicnn.functional.pool import windows as pool_windows
+from minicnn.functional.pool.engines import MAX_POOL_ENGINES
+
+# every test here runs with the engines and on the reference algorithms alone (conftest.engine_path)
+pytestmark = pytest.mark.usefixtures("engine_path")
 
 # (input shape, kwargs) for max_pool2d
 MAX_CONFIGS = {
@@ -181,7 +185,7 @@ def test_pooling_keeps_channels_last_layout(device, op):
 
 
 # ----------------------------------------------------------------------------------------------
-# The numba kernels against their array-code twins
+# The numba engine against the reference windows
 # ----------------------------------------------------------------------------------------------
 
 def geometry_for(shape, kernel, stride, padding, dilation, ceil_mode):
@@ -199,9 +203,9 @@ def geometry_for(shape, kernel, stride, padding, dilation, ceil_mode):
     ((3, 2), (3, 2), (1, 0), (3, 1), True),
     ((2, 2), (2, 2), (0, 0), (1, 1), False),
 ], ids=["overlapping_ceil", "dilated_nonsquare", "dilated_rows_skip_padding", "tiling"])
-def test_max_pool_kernels_match_array_code(window, dtype, channels_last, grad_channels_last):
+def test_max_pool_engine_matches_reference(window, dtype, channels_last, grad_channels_last):
     """Same maxima, same winners (ties, NaN, windows that start in the padding, a valid -inf that must
-    beat the padding) and the same gradient from the numba kernels and the array code."""
+    beat the padding) and the same gradient from the numba engine and the reference windows."""
     rng = np.random.default_rng(7)
     x = rng.integers(-3, 4, size=(2, 3, 8, 7)).astype(dtype)  # integers: plenty of ties
     x[1, 2, 3, 3] = np.nan
@@ -209,15 +213,16 @@ def test_max_pool_kernels_match_array_code(window, dtype, channels_last, grad_ch
     if channels_last:
         x = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
     geometry = geometry_for(x.shape, *window)
-    out, winner = pool_windows.max_over_windows(x, geometry, use_kernel=True)
-    out_twin, winner_twin = pool_windows.max_over_windows(x, geometry, use_kernel=False)
+    engine = MAX_POOL_ENGINES["numba-windows"]
+    out, winner = engine.forward(x, geometry, channels_last)
+    out_twin, winner_twin = pool_windows.max_over_windows(x, geometry)
     np.testing.assert_array_equal(out, out_twin)
     np.testing.assert_array_equal(winner, winner_twin)
     grad = rng.standard_normal(out.shape).astype(dtype)
     if grad_channels_last:
         grad = np.ascontiguousarray(grad.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
-    grad_input = pool_windows.scatter_window_max(grad, winner, geometry, x.shape, channels_last, use_kernel=True)
-    grad_twin = pool_windows.scatter_window_max(grad, winner, geometry, x.shape, channels_last, use_kernel=False)
+    grad_input = engine.backward(grad, winner, geometry, x.shape, channels_last)
+    grad_twin = pool_windows.scatter_window_max(grad, winner, geometry, x.shape, channels_last)
     np.testing.assert_allclose(grad_input, grad_twin, rtol=1e-6, atol=1e-6)
 
 

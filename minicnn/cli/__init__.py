@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..cpu import keep_freed_memory
 from .errors import UsageError
 
 EXIT_USAGE = 2  # a bad argument, input file or output path
@@ -55,6 +56,7 @@ def main(argv=None) -> int:
     if not argv or argv[0] not in COMMANDS and argv[0] not in ("-h", "--help"):
         argv = ["train", *argv]  # no command: train with the defaults (and any options given)
     args = parser.parse_args(argv)  # exits with code 2 and one usage message on its own errors
+    keep_freed_memory()  # the command line owns its process: no page faults on every step's arrays
     try:
         return args.run(args) or 0
     except UsageError as error:

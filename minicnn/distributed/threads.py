@@ -17,13 +17,13 @@ def default_threads_per_rank() -> int:
 
 def set_threads_per_rank(count: int) -> None:
     """Let this process use ``count`` threads: BLAS, minicnn's own thread pool, numba's kernels."""
-    from .. import blas_threads  # the one place that reaches into the CPU threading modules
+    from ..cpu import blas_threads  # the one place that reaches into the CPU threading modules
 
     count = max(1, int(count))
     controller = blas_threads._controller()
     if controller is not None:
         controller.set_num_threads(count)
-    blas_threads._state["maximum"] = count  # minicnn.parallel sizes its pool from this
+    blas_threads._state["maximum"] = count  # minicnn.cpu.parallel sizes its pool from this
     try:
         import numba
 

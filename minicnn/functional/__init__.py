@@ -1,7 +1,9 @@
 """Differentiable functions, with the names, argument order and defaults of ``torch.nn.functional``.
 
-Each module holds the Function subclasses (forward and backward on raw arrays) of one family of
-operations, and the functions users call.
+Each module (or package: ``conv/``, ``pool/``) holds one family of operations: the functions users call
+and their Function subclasses, whose forward and backward on raw arrays are the reference algorithm,
+with the math beside the code. Faster ways to the same numbers are engines, each family's in its
+``engines`` package or ``*_engines.py`` module; ``minicnn.engines.reference_only()`` switches them off.
 """
 from .cast import cast
 from .elementwise import abs, add, clamp, clip, div, exp, log, matmul, mul, neg, pow, sqrt, sub, where

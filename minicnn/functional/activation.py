@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import backend, parallel
+from .. import backend
 from ..autograd import Function, Tensor
+from .elementwise_engines import ELEMENTWISE_ENGINES
 
 __all__ = ["relu", "relu6", "leaky_relu", "hardtanh", "sigmoid", "tanh"]
 
@@ -29,20 +30,20 @@ class ReLU(Function):
     def forward(self, x):
         xp = backend.get_array_module(x)
         keep_mask = self.needs_input_grad[0]  # a bool mask is all backward needs (1/4 of a float32 copy)
-        if xp is not np or x.ndim == 0:
+        engine = ELEMENTWISE_ENGINES.choose(None, x)
+        if engine is None:
             if keep_mask:
                 self.save_for_backward(x > 0)
             return xp.maximum(x, 0)
-        # on the CPU, large arrays in chunks on every thread (empty_like keeps x's memory layout)
-        out = np.empty_like(x)
+        out = np.empty_like(x)  # keeps x's memory layout
         positive = np.empty_like(x, dtype=np.bool_) if keep_mask else None
 
-        def chunk(start, stop):
+        def share(start, stop):
             np.maximum(x[start:stop], 0, out=out[start:stop])
             if keep_mask:
                 np.greater(x[start:stop], 0, out=positive[start:stop])
 
-        parallel.over_leading_axis(chunk, len(x), x.size)
+        engine.forward(share, len(x), x.size)
         if keep_mask:
             self.save_for_backward(positive)
         return out
@@ -50,14 +51,15 @@ class ReLU(Function):
     def backward(self, grad):
         # relu'(x) = 1 where x > 0, else 0 (0 at x = 0, as torch)
         (positive,) = self.saved
-        if backend.get_array_module(grad) is not np or grad.ndim == 0:
+        engine = ELEMENTWISE_ENGINES.choose(None, grad)
+        if engine is None:
             return grad * positive
         out = np.empty_like(grad)
 
-        def chunk(start, stop):
+        def share(start, stop):
             np.multiply(grad[start:stop], positive[start:stop], out=out[start:stop])
 
-        parallel.over_leading_axis(chunk, len(grad), grad.size)
+        engine.forward(share, len(grad), grad.size)
         return out
 
 

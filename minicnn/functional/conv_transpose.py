@@ -23,8 +23,9 @@ import numbers
 
 from .. import backend
 from ..autograd import Function, Tensor
-from .conv import _pair, conv2d
-from .im2col import col2im, im2col
+from .conv import conv2d
+from .conv.function import _pair
+from .conv.im2col import col2im, im2col
 
 __all__ = ["conv_transpose2d", "conv_transpose1d", "conv1d", "unfold", "fold"]
 
@@ -210,7 +211,7 @@ def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=
     if input.ndim != 3 or input.shape[1] % (kh * kw):
         raise RuntimeError(f"fold: expected (N, C * {kh * kw}, L) columns for kernel size {(kh, kw)}, got shape "
                            f"{input.shape}")
-    from .im2col import output_shape
+    from .conv.im2col import output_shape
 
     blocks = output_shape((1, *output_size, 1), (kh, kw), geometry["stride"], geometry["dilation"],
                           geometry["padding"])

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import backend, parallel
+from .. import backend
 from ..autograd import Function, Tensor
+from . import product_engines as products
+from .elementwise_engines import ELEMENTWISE_ENGINES
 
 
 def unbroadcast(grad, shape):
@@ -69,16 +71,16 @@ def _binary_operands(a, b):
 class Add(Function):
     def forward(self, a, b):
         self.shapes = (a.shape, b.shape)
-        if type(a) is not np.ndarray or type(b) is not np.ndarray or a.shape != b.shape or a.ndim == 0 \
-                or a.dtype != b.dtype:
+        engine = ELEMENTWISE_ENGINES.choose(None, a)
+        if engine is None or type(b) is not np.ndarray or a.shape != b.shape or a.dtype != b.dtype:
             return a + b
-        # same-shape host arrays (a residual connection): in chunks on every thread when large
+        # same-shape host arrays (a residual connection): in shares on every core when large
         out = np.empty_like(a)
 
-        def chunk(start, stop):
+        def share(start, stop):
             np.add(a[start:stop], b[start:stop], out=out[start:stop])
 
-        parallel.over_leading_axis(chunk, len(a), a.size)
+        engine.forward(share, len(a), a.size)
         return out
 
     def backward(self, grad):
@@ -228,7 +230,7 @@ class MatMul(Function):
         if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
             raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not align")
         self.save_for_backward(a, b)
-        return backend.matmul(a, b)
+        return products.matmul(a, b)
 
     def backward(self, grad):
         # C = A B:  dA = dC B^T,  dB = A^T dC  (1-d operands are promoted to matrices, then squeezed back)
@@ -243,10 +245,10 @@ class MatMul(Function):
             g2 = xp.expand_dims(g2, -2)
         grad_a = grad_b = None
         if self.needs_input_grad[0]:
-            grad_a = backend.matmul(g2, xp.swapaxes(b2, -1, -2))
+            grad_a = products.matmul(g2, xp.swapaxes(b2, -1, -2))
             grad_a = unbroadcast(grad_a, a2.shape).reshape(a.shape)
         if self.needs_input_grad[1]:
-            grad_b = backend.matmul(xp.swapaxes(a2, -1, -2), g2)
+            grad_b = products.matmul(xp.swapaxes(a2, -1, -2), g2)
             grad_b = unbroadcast(grad_b, b2.shape).reshape(b.shape)
         return grad_a, grad_b
 

@@ -11,7 +11,7 @@ import math
 
 from .. import backend, random
 from ..autograd import Function, Tensor
-from .adaptive_pool import adaptive_avg_pool2d, adaptive_max_pool2d
+from .pool import adaptive_avg_pool2d, adaptive_max_pool2d
 from .dropout import Dropout, _check
 from .pool import avg_pool2d, max_pool2d
 

@@ -12,18 +12,19 @@ In evaluation the running statistics replace the batch ones, so y is an affine f
 The channel statistics are sums over every axis but the channel axis. The input is viewed either as
 (M, C) "rows" (channels innermost in memory: 2-D input, channels-last activations) or as (N, C, L)
 "planes" (contiguous (N, C, ...) input), whichever its memory already is, so no pass copies it. On the
-CPU the passes are numba kernels (``kernels/norm_kernels.py``) when numba is installed; the array code
-here is their twin and serves cupy and the simulated device.
+CPU the passes run as numba kernels, the engine of ``norm_engines.py``, when numba is installed; the array code
+here is the reference, and serves cupy and the simulated device.
 """
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 
 from .. import backend
 from ..autograd import Function, Tensor
-from ..kernels import norm_kernels
+from .norm_engines import NORM_ENGINES
 
 __all__ = ["batch_norm"]
 
@@ -63,13 +64,11 @@ def _reduce_axes(layout: str):
 
 
 # ----------------------------------------------------------------------------------------------
-# The array-code passes (the numba kernels' twins)
+# The reference passes, in array code (the numba engine computes the same)
 # ----------------------------------------------------------------------------------------------
 
-def channel_mean_var(view, layout: str, use_kernel: bool = True):
+def channel_mean_var(view, layout: str):
     """Per-channel mean and biased variance of a rows/planes view, in the view's dtype."""
-    if use_kernel and norm_kernels.usable(view):
-        return norm_kernels.channel_mean_var(view, layout)
     axes = _reduce_axes(layout)
     count = view.size // view.shape[1]
     mean = view.sum(axis=axes) / count
@@ -78,35 +77,34 @@ def channel_mean_var(view, layout: str, use_kernel: bool = True):
     return mean, centered.sum(axis=axes) / count
 
 
-def normalize(view, layout: str, mean, scale, beta, use_kernel: bool = True):
+def normalize(view, layout: str, mean, scale, beta):
     """y = (x - mean) * scale + beta per channel (scale = gamma / std)."""
-    if use_kernel and norm_kernels.usable(view):
-        return norm_kernels.normalize(view, layout, mean, scale, beta)
     out = view - _per_channel(mean, layout)
     out *= _per_channel(scale, layout)
     out += _per_channel(beta, layout)
     return out
 
 
-def grad_sums(grad, view, layout: str, mean, use_kernel: bool = True):
+def grad_sums(grad, view, layout: str, mean):
     """Per channel: sum(dy) and sum(dy * (x - mean))."""
-    if use_kernel and norm_kernels.usable(view):
-        return norm_kernels.grad_sums(grad, view, layout, mean)
     axes = _reduce_axes(layout)
     centered = view - _per_channel(mean, layout)
     centered *= grad
     return grad.sum(axis=axes), centered.sum(axis=axes)
 
 
-def input_grad(grad, view, layout: str, mean, dy_scale, x_scale, offset, use_kernel: bool = True):
+def input_grad(grad, view, layout: str, mean, dy_scale, x_scale, offset):
     """dx = dy * dy_scale - (x - mean) * x_scale - offset per channel."""
-    if use_kernel and norm_kernels.usable(view):
-        return norm_kernels.input_grad(grad, view, layout, mean, dy_scale, x_scale, offset)
     dx = view - _per_channel(mean, layout)
     dx *= _per_channel(-x_scale, layout)
     dx += grad * _per_channel(dy_scale, layout)
     dx -= _per_channel(offset, layout)
     return dx
+
+
+# The four passes above under the names the engine's methods have, so the Function calls either alike.
+REFERENCE_PASSES = SimpleNamespace(channel_mean_var=channel_mean_var, normalize=normalize, grad_sums=grad_sums,
+                                   input_grad=input_grad)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -120,8 +118,9 @@ class BatchNorm(Function):
         xp = backend.get_array_module(x)
         view, layout = channel_view(x)
         count = view.size // view.shape[1]
+        passes = self.passes = NORM_ENGINES.choose(layout, view) or REFERENCE_PASSES
         if use_batch_stats:
-            mean, var = channel_mean_var(view, layout)
+            mean, var = passes.channel_mean_var(view, layout)
             if running_mean is not None:
                 # in place on the buffers, outside the graph; the running variance is unbiased
                 running_mean *= 1.0 - momentum
@@ -133,7 +132,7 @@ class BatchNorm(Function):
         inv_std = 1.0 / xp.sqrt(var + eps)
         gamma = weight if weight is not None else xp.ones_like(inv_std)
         beta = bias if bias is not None else xp.zeros_like(inv_std)
-        out = normalize(view, layout, mean, gamma * inv_std, beta)
+        out = passes.normalize(view, layout, mean, gamma * inv_std, beta)
         self.save_for_backward(view, mean, inv_std, gamma)
         self.layout, self.use_batch_stats, self.input_shape = layout, use_batch_stats, x.shape
         return view_like(out, layout, x.shape, xp)
@@ -149,14 +148,14 @@ class BatchNorm(Function):
         sum_dy = sum_dy_centered = None
         if self.use_batch_stats or needs_weight or needs_bias:
             # dbeta = sum(dy),  dgamma = sum(dy * xhat) = inv_std * sum(dy * (x - mean))
-            sum_dy, sum_dy_centered = grad_sums(grad_view, view, layout, mean)
+            sum_dy, sum_dy_centered = self.passes.grad_sums(grad_view, view, layout, mean)
         grad_input = None
         if needs_input and self.use_batch_stats:
             # mean and var depend on x. With dxhat = dy * gamma and xhat = (x - mean) * inv_std:
             #   dx = (inv_std / M) * (M * dxhat - sum(dxhat) - xhat * sum(dxhat * xhat))
             #      = scale * dy - (x - mean) * scale * inv_std^2 * sum(dy * (x - mean)) / M - scale * sum(dy) / M
             x_scale = scale * inv_std * inv_std * sum_dy_centered / count
-            dx = input_grad(grad_view, view, layout, mean, scale, x_scale, scale * sum_dy / count)
+            dx = self.passes.input_grad(grad_view, view, layout, mean, scale, x_scale, scale * sum_dy / count)
             grad_input = view_like(dx, layout, shape, xp)
         elif needs_input:
             # running statistics are constants: dx = dy * gamma * inv_std

@@ -28,6 +28,7 @@ import numpy as _np
 
 from . import random
 from ._array import SimArray, host_array_error, transfers, wrap
+from . import _operators  # noqa: F401,E402 - installs SimArray's arithmetic and comparison operators
 from ._functions import FUNCTION_NAMES, PASSTHROUGH_NAMES, lib, linalg, make_function
 
 ndarray = SimArray

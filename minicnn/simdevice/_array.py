@@ -367,5 +367,3 @@ for _name in _METHODS:
 
 SimArray.__module__ = "minicnn.simdevice"
 _new = object.__new__
-
-from . import _operators  # noqa: E402,F401 - installs the arithmetic and comparison operators

@@ -22,6 +22,7 @@ import os
 import time
 
 from .. import anomaly, backend, functional, optim
+from ..cpu import keep_freed_memory
 from .. import random as minicnn_random
 from ..distributed.training import Ranks
 from .checkpoint import load_checkpoint, save_checkpoint
@@ -226,6 +227,7 @@ class Trainer:
 
     def fit(self, train_loader, val_loader=None, epochs: int = 1, resume: bool = False) -> History:
         """Train until ``epochs`` epochs are finished in total (counting those before a resume)."""
+        keep_freed_memory()  # a training process: each step reuses the memory the last one freed
         self.train_loader = train_loader
         with self.ranks.stop_all_on_error("Trainer.fit"):
             if resume:

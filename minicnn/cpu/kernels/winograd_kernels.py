@@ -1,4 +1,4 @@
-"""numba kernels for the four tile transforms of the Winograd convolution (``functional/winograd.py``).
+"""numba kernels for the four tile transforms of the Winograd convolution (``functional/conv/engines/winograd.py``).
 
 Each kernel walks the 2x2-output tiles of a chunk of NHWC images; for one tile it reads a 4x4 (or 2x2)
 patch of every channel and writes the 16 (or 4) transformed values. The channel loop is innermost

@@ -1,4 +1,4 @@
-"""numba kernels for the direct stride-1 convolution of few channels (``functional/conv_direct.py``).
+"""numba kernels for the direct stride-1 convolution of few channels (``functional/conv/engines/direct.py``).
 
 Each image is first copied into zero-padded channel planes, flattened: plane[c, y*Wp + x] is padded
 pixel (y, x) of channel c, Wp the padded width, with a few zeros after the last row. On that flat

@@ -1,4 +1,4 @@
-"""3x3 stride-1 convolution by Winograd's minimal filtering F(2x2, 3x3), forward and backward.
+"""The engine for 3x3 stride-1 convolutions: Winograd's minimal filtering F(2x2, 3x3), forward and backward.
 
 Why. A 3x3 convolution spends 9 multiplies per input channel on each output pixel. Winograd computes
 a 2x2 block of outputs from a 4x4 input patch with 16 multiplies instead of 4*9 = 36: 2.25x fewer.
@@ -16,7 +16,7 @@ The algorithm, for one tile (4x4 input patch d, 3x3 filter w, 2x2 output y):
 Summed over input channels c, the elementwise product becomes, for each of the 16 positions p of the
 4x4, one matrix product over all tiles t at once:
 
-    V[p, t, c] = (B^T d_{t,c} B)[p]        input transform   (kernels/winograd_kernels.py)
+    V[p, t, c] = (B^T d_{t,c} B)[p]        input transform   (cpu/kernels/winograd_kernels.py)
     U[p, c, k] = (G w_{k,c} G^T)[p]        weight transform  (here, once per call, as U^T)
     M[p]       = V[p] . U[p]               16 products (tiles x C) . (C x K), in BLAS
     y_{t,k}    = A^T M_{t,k} A             output transform
@@ -31,16 +31,19 @@ so the gradients are exact for the computation forward did, and they match the i
 to rounding: the transforms only add, subtract and halve. Tiles are 2x2 outputs over the 1-padded
 image; an odd height or width gets one more zero row or column, and its output is cropped.
 
-Used by ``conv_split.py`` on the CPU for 3x3, stride 1, dilation 1, padding 1, ungrouped convolutions
-of at least ``MINIMUM_CHANNELS`` input channels, split across the cores (the end of this file).
+It serves, on the CPU, 3x3, stride 1, dilation 1, padding 1, ungrouped convolutions of at least
+``MINIMUM_CHANNELS`` input channels that are large enough to split (``split.worth_splitting``), split
+across the cores like ``split.py`` (the end of this file).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..kernels import winograd_kernels
-from .. import parallel
-from .scratch import scratch
+from ....cpu import parallel
+from ....cpu.kernels import winograd_kernels
+from ....cpu.scratch import scratch
+from .nhwc import NhwcEngine
+from .split import worth_splitting
 
 _G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])
 # (G w G^T)[a, b] = sum over i, j of w[i, j] G[a, i] G[b, j]: as a matrix (16, 9) acting on flat filters
@@ -52,11 +55,24 @@ _WEIGHT_TRANSFORM = np.einsum("ai,bj->abij", _G, _G).reshape(16, 9)
 MINIMUM_CHANNELS = 16
 
 
-def applies(x, kernel, stride, dilation, padding, groups) -> bool:
-    """True for the convolutions this module computes, on host float arrays with numba installed."""
-    return (winograd_kernels.numba is not None and isinstance(x, np.ndarray) and x.shape[3] >= MINIMUM_CHANNELS
-            and x.dtype in (np.float32, np.float64) and tuple(kernel) == (3, 3) and tuple(stride) == (1, 1)
-            and tuple(dilation) == (1, 1) and tuple(padding) == (1, 1, 1, 1) and groups == 1)
+class Winograd(NhwcEngine):
+    name = "winograd"
+    why = "3x3 stride-1 padding-1 layers of 16+ channels: 16 multiplies per 2x2 outputs instead of 36"
+
+    def applies(self, geometry, x) -> bool:
+        return (winograd_kernels.numba is not None and x.dtype in (np.float32, np.float64)
+                and geometry.in_channels >= MINIMUM_CHANNELS and geometry.kernel == (3, 3)
+                and geometry.stride == (1, 1) and geometry.dilation == (1, 1)
+                and tuple(geometry.padding) == (1, 1, 1, 1) and geometry.groups == 1 and worth_splitting(geometry, x))
+
+    def forward_nhwc(self, x_nhwc, weight, geometry):
+        out = np.empty(x_nhwc.shape[:3] + (geometry.out_channels,), dtype=x_nhwc.dtype)
+        # the transformed weight (16/9 of the weight's size) is kept for backward
+        return out, forward(x_nhwc, weight, out)
+
+    def backward_nhwc(self, x_nhwc, grad_nhwc, weight, geometry, ut, need_w, need_x):
+        grad_x = np.empty(x_nhwc.shape, dtype=x_nhwc.dtype) if need_x else None
+        return backward(x_nhwc, grad_nhwc, weight, need_w, grad_x, ut=ut), grad_x
 
 
 def tiles(height, width):

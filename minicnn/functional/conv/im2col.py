@@ -15,15 +15,12 @@ The backward pass of a convolution uses it to turn d(cols) into d(input).
 With ``groups`` the channels split into G independent groups; ``cols`` then has shape
 (G, N*OH*OW, KH*KW*C/G), one im2col matrix per group. ``padding`` is (top, bottom, left, right).
 
-On the CPU ``col2im`` runs as a numba kernel (``kernels/conv_kernels.py``) when numba is installed:
-one gathering pass instead of KH*KW scattered adds, and no padded copy. ``im2col`` runs the array code
-on every device (faster than its kernel twin, measured in ``im2col``). The array code below is what
-runs on GPUs, and what the kernels are tested against.
+This is array code for every device; on the CPU the engines run ``col2im`` as a numba kernel instead
+(``engines/col2im.py``: one gathering pass, no padded copy), tested against this one.
 """
 from __future__ import annotations
 
-from .. import backend
-from ..kernels import conv_kernels
+from ... import backend
 
 __all__ = ["conv_output_size", "sliding_windows", "im2col", "im2col_transposed", "col2im"]
 
@@ -145,14 +142,8 @@ def col2im(cols, input_shape, kernel_size, stride=(1, 1), dilation=(1, 1), paddi
     padding's share is dropped. Returns (N, H, W, C), C-contiguous: ``out`` when given (C-contiguous,
     overwritten).
     """
-    n, height, width, channels = input_shape
-    (kh, kw), groups = kernel_size, cols.shape[0]
-    if is_pointwise(kernel_size, stride, padding, groups):
+    if is_pointwise(kernel_size, stride, padding, cols.shape[0]):
         image = cols.reshape(input_shape)
-    elif conv_kernels.usable(cols):
-        _, ow = output_shape(input_shape, kernel_size, stride, dilation, padding)
-        image = backend.get_array_module(cols).empty(input_shape, dtype=cols.dtype) if out is None else out
-        conv_kernels.col2im_into(cols, image, kh, kw, *stride, *dilation, padding[0], padding[2], ow)
     else:
         image = col2im_arrays(cols, input_shape, kernel_size, stride, dilation, padding)
     if out is not None and image is not out:

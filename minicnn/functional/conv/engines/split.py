@@ -1,13 +1,13 @@
-"""conv2d on the CPU, split into chunks of whole images that the cores work through side by side.
+"""The engine that splits conv2d on the CPU into chunks of whole images, which the cores work through side by side.
 
-Why. The whole-batch im2col of ``conv.py`` writes a ``cols`` matrix KH*KW times the input (75 MB for a
+Why. The whole-batch im2col of ``reference.py`` writes a ``cols`` matrix KH*KW times the input (75 MB for a
 64-channel 3x3 layer of a CIFAR ResNet at batch 32) to main memory, and the matrix product reads it
 back: the convolution waits on memory more than on arithmetic. Taken a few images at a time, ``cols``
 is small enough (a few MB) to stay in the core's cache between being written and being multiplied,
-and each core runs its own chunks (``parallel.py``), so the copies run in parallel too. On 2 cores the
+and each core runs its own chunks (``minicnn/cpu/parallel.py``), so the copies run in parallel too. On 2 cores the
 forward+backward of that layer went from 86 ms to 52 ms (``benchmarks/bench_conv.py``).
 
-The math is the one of ``conv.py``, chunk by chunk (rows of chunk c: its images' output pixels):
+The math is the reference's, chunk by chunk (rows of chunk c: its images' output pixels):
 
     forward    Y_c = cols_c . W                           (each chunk writes its own rows of Y)
     backward   dW  = sum over chunks of cols_c^T . dY_c   (each thread sums its chunks, then the
@@ -18,7 +18,8 @@ Images are independent in a convolution, so no chunk reads what another writes. 
 sum across chunks; the order of that sum, and thus the last bits of ``dW``, can vary from run to run
 with more than one thread, as with a multithreaded BLAS.
 
-3x3 stride-1 convolutions go to ``winograd.py`` instead, which splits its work the same way. 1x1
+3x3 stride-1 convolutions of 16 or more channels go to ``winograd.py`` instead, which splits its work the
+same way. 1x1
 stride-1 convolutions have no im2col to keep in cache, but are split all the same: with every product
 of a network on one BLAS thread, BLAS's own threads never start, and never spin after a product
 while these threads want the cores (a ResNet-50 step spent 1.5x longer in its 3x3 convolutions when
@@ -28,11 +29,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import parallel
-from . import winograd
-from .im2col import col2im, im2col, is_pointwise
-from .scratch import scratch
-from .weight_layout import group_rows, ungroup, weight_from_rows, weight_matrix
+from ....cpu import parallel
+from ....cpu.scratch import scratch
+from ..im2col import im2col, is_pointwise
+from ..weight_layout import group_rows, ungroup, weight_from_rows, weight_matrix
+from .col2im import fast_col2im
+from .nhwc import NhwcEngine
 
 # Chunks hold about this many bytes of cols. 1-8 MB measured alike on ResNet-18's 64-channel layers
 # and the 512-channel ones preferred 4-8 MB; once the elementwise passes ran on both cores too, its
@@ -44,23 +46,34 @@ MINIMUM_CHUNK_ROWS = 256
 MINIMUM_FLOPS = 1 << 24
 
 
-def worth_splitting(x, weight_shape, rows: int) -> bool:
-    """True when the split path should run: a host array of more than one image, and a product large
-    enough. With a single thread it pays too, for the cache and Winograd: ResNet-18's 3x3 layers ran
-    fwd+bwd 1.6-2x faster than by the whole-batch im2col on one core."""
+def worth_splitting(geometry, x) -> bool:
+    """True when the split pays: a host array of more than one image, and a product large enough. With
+    a single thread it pays too, for the cache and Winograd: ResNet-18's 3x3 layers ran fwd+bwd 1.6-2x
+    faster than by the whole-batch im2col on one core."""
     if not isinstance(x, np.ndarray) or x.shape[0] < 2:
         return False
-    out_channels, per_group, kh, kw = weight_shape
-    flops = 2.0 * rows * kh * kw * per_group * out_channels
-    return flops >= MINIMUM_FLOPS
+    return 2.0 * geometry.multiply_adds >= MINIMUM_FLOPS
+
+
+class ChunksOfImages(NhwcEngine):
+    name = "chunks-of-images"
+    why = ("a large host convolution in chunks of images whose cols stays in cache, one chunk per core at a time, "
+           "on one BLAS thread each")
+
+    def applies(self, geometry, x) -> bool:
+        return worth_splitting(geometry, x)
+
+    def forward_nhwc(self, x_nhwc, weight, geometry):
+        n, (oh, ow) = x_nhwc.shape[0], geometry.output_size
+        return split_forward(x_nhwc, weight, (n, oh, ow, geometry.out_channels), *geometry.im2col_args), None
+
+    def backward_nhwc(self, x_nhwc, grad_nhwc, weight, geometry, reused, need_w, need_x):
+        return split_backward(x_nhwc, grad_nhwc, weight, *geometry.im2col_args, need_w, need_x)
 
 
 def split_forward(x_nhwc, weight, out_shape, kernel, stride, dilation, padding, groups):
-    """(Y (N, OH, OW, O) = conv of ``x_nhwc`` (N, H, W, C) with ``weight`` (O, C/G, KH, KW), and what
-    backward may reuse: the Winograd-transformed weight, or None)."""
+    """Y (N, OH, OW, O) = conv of ``x_nhwc`` (N, H, W, C) with ``weight`` (O, C/G, KH, KW)."""
     out = np.empty(out_shape, dtype=x_nhwc.dtype)
-    if winograd.applies(x_nhwc, kernel, stride, dilation, padding, groups):
-        return out, winograd.forward(x_nhwc, weight, out)
     matrix = weight_matrix(weight, groups)  # (G, KH*KW*C/G, O/G)
     geometry = (kernel, stride, dilation, padding, groups)
     image_rows = out_shape[1] * out_shape[2]
@@ -68,7 +81,7 @@ def split_forward(x_nhwc, weight, out_shape, kernel, stride, dilation, padding, 
     if not per_chunk:  # the whole batch, its products split across the threads
         cols = im2col(x_nhwc, *geometry, out=_cols_buffer(x_nhwc, len(x_nhwc) * image_rows, matrix, geometry))
         _product_into(cols, matrix, out.reshape(-1, out_shape[3]), parallel.matmul)
-        return out, None
+        return out
 
     def chunk(start, stop):
         cols = im2col(x_nhwc[start:stop], *geometry,
@@ -76,16 +89,13 @@ def split_forward(x_nhwc, weight, out_shape, kernel, stride, dilation, padding, 
         _product_into(cols, matrix, out[start:stop].reshape(-1, out_shape[3]), np.matmul)
 
     parallel.run_chunks(chunk, len(x_nhwc), per_chunk)
-    return out, None
+    return out
 
 
-def split_backward(x_nhwc, grad_nhwc, weight, kernel, stride, dilation, padding, groups, need_w, need_x,
-                   saved=None):
+def split_backward(x_nhwc, grad_nhwc, weight, kernel, stride, dilation, padding, groups, need_w, need_x):
     """(dW (O, C/G, KH, KW) or None, dX (N, H, W, C) or None) of the convolution above, for
-    dY ``grad_nhwc`` (N, OH, OW, O); ``saved`` is what ``split_forward`` returned beside Y."""
+    dY ``grad_nhwc`` (N, OH, OW, O)."""
     grad_x = np.empty(x_nhwc.shape, dtype=x_nhwc.dtype) if need_x else None
-    if winograd.applies(x_nhwc, kernel, stride, dilation, padding, groups):
-        return winograd.backward(x_nhwc, grad_nhwc, weight, need_w, grad_x, ut=saved), grad_x
     matrix = weight_matrix(weight, groups)  # (G, KH*KW*C/G, O/G)
     geometry = (kernel, stride, dilation, padding, groups)
     image_rows = grad_nhwc.shape[1] * grad_nhwc.shape[2]
@@ -105,7 +115,7 @@ def split_backward(x_nhwc, grad_nhwc, weight, kernel, stride, dilation, padding,
                                 out=grad_x[start:stop].reshape(matrix.shape[0], -1, matrix.shape[1])
                                 if pointwise else buffer)
             if not pointwise:
-                col2im(grad_cols, grad_x[start:stop].shape, *geometry[:4], out=grad_x[start:stop])
+                fast_col2im(grad_cols, grad_x[start:stop].shape, *geometry[:4], out=grad_x[start:stop])
         return share
 
     per_chunk = _images_per_chunk(x_nhwc, image_rows, matrix.shape[1] * groups, geometry)

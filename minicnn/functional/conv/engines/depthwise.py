@@ -1,4 +1,4 @@
-"""Depthwise convolution (one input channel per group), the three passes of ``conv2d`` for it.
+"""The engine of depthwise convolutions (one input channel per group): the three passes of ``conv2d`` for it.
 
 With C input channels, M = O / C outputs per channel and x the NHWC input padded by (top, left):
 
@@ -9,14 +9,32 @@ With C input channels, M = O / C outputs per channel and x the NHWC input padded
 As an im2col product this would be C tiny products of K = KH*KW; instead each pass loops over the
 KH*KW kernel positions, each step one broadcast multiply(-add) over the whole batch: kernel position
 (i, j) of every window is the strided slice windows[:, :, :, i, j, :] (N, OH, OW, C) of the image.
-On the CPU a numba kernel fuses the KH*KW steps into one pass (``kernels/conv_kernels.py``).
+On the CPU a numba kernel fuses the KH*KW steps into one pass (``minicnn/cpu/kernels/conv_kernels.py``).
 All arrays are NHWC and C-contiguous; ``padding`` is (top, bottom, left, right).
 """
 from __future__ import annotations
 
-from .. import backend
-from ..kernels import conv_kernels
-from .im2col import output_shape, pad_nhwc, sliding_windows
+from .... import backend
+from ....cpu.kernels import conv_kernels
+from ..im2col import output_shape, pad_nhwc, sliding_windows
+from .nhwc import NhwcEngine
+
+
+class Depthwise(NhwcEngine):
+    name = "depthwise"
+    why = "one input channel per group: im2col would make C products of inner size KH*KW; any device"
+
+    def applies(self, geometry, x) -> bool:
+        return geometry.depthwise
+
+    def forward_nhwc(self, x_nhwc, weight, geometry):
+        return depthwise_forward(x_nhwc, weight, geometry.stride, geometry.dilation, geometry.padding), None
+
+    def backward_nhwc(self, x_nhwc, grad_nhwc, weight, geometry, reused, need_w, need_x):
+        stride, dilation, padding = geometry.stride, geometry.dilation, geometry.padding
+        grad_weight = depthwise_weight_grad(x_nhwc, grad_nhwc, weight.shape, stride, dilation, padding) if need_w else None
+        grad_x = depthwise_input_grad(grad_nhwc, weight, x_nhwc.shape, stride, dilation, padding) if need_x else None
+        return grad_weight, grad_x
 
 
 def _taps(weight):

@@ -1,11 +1,11 @@
-"""Direct convolution, without im2col, for stride-1 layers with few channels (CPU, numba).
+"""The engine of direct convolution, without im2col, for stride-1 layers with few channels (CPU, numba).
 
 With few channels the im2col product is a poor matrix product: LeNet's first layer multiplies
 (50176, 25) by (25, 6), and its time goes into writing and reading the 5 MB ``cols`` matrix rather
 than into arithmetic (0.33 ms to build it, 0.6 ms for the product). Here each output channel is
 instead accumulated directly from shifted windows of the zero-padded input plane, one image at a
 time, the image's planes staying in the core's cache; the loops and their backward are written out
-in ``kernels/direct_conv_kernels.py``. Each thread takes its share of the images.
+in ``minicnn/cpu/kernels/direct_conv_kernels.py``. Each thread takes its share of the images.
 
 It serves ungrouped, stride-1 convolutions whose kernel has few multiply-adds per output pixel
 (``MAXIMUM_TAPS``) on host float arrays when numba is installed; everything else takes im2col.
@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import parallel
-from ..kernels import direct_conv_kernels
-from .im2col import output_shape
-from .layout import channels_last, empty_in_layout
+from ....cpu import parallel
+from ....cpu.kernels import direct_conv_kernels
+from ....engines import Engine
+from ...layout import channels_last, empty_in_layout
+from .. import reference
+from ..im2col import output_shape
 
 # C*KH*KW*O, the multiply-adds per output pixel, up to which the direct loops beat im2col and its
 # product. Measured on 2 threads, direct against im2col, forward / backward with dX and dW, in ms:
@@ -32,11 +34,36 @@ MAXIMUM_TAPS = 2400
 MINIMUM_SPLIT_MULTIPLY_ADDS = 1 << 21
 
 
-def applies(x, weight_shape, stride, groups) -> bool:
-    out_channels, per_group, kh, kw = weight_shape
-    return (direct_conv_kernels.numba is not None and isinstance(x, np.ndarray)
-            and x.dtype in (np.float32, np.float64) and tuple(stride) == (1, 1) and groups == 1
-            and out_channels * per_group * kh * kw <= MAXIMUM_TAPS)
+class Direct(Engine):
+    name = "direct"
+    why = ("stride-1 ungrouped layers of at most 2400 multiply-adds per output pixel, where im2col's product "
+           "is mostly data movement")
+
+    def applies(self, geometry, x) -> bool:
+        out_channels, per_group, kh, kw = geometry.weight_shape
+        return (direct_conv_kernels.numba is not None and isinstance(x, np.ndarray)
+                and x.dtype in (np.float32, np.float64) and tuple(geometry.stride) == (1, 1)
+                and geometry.groups == 1 and out_channels * per_group * kh * kw <= MAXIMUM_TAPS)
+
+    def forward(self, x, weight, bias, geometry):
+        """(Y, what backward needs); x is read in whatever layout it has, and the bias added here."""
+        out = forward(x, weight, bias, geometry.kernel, geometry.dilation, geometry.padding)
+        return out, (x, weight, geometry, bias is not None)
+
+    def backward(self, saved, grad_output, needs):
+        x, weight, geometry, has_bias = saved
+        need_x, need_w, need_b = needs
+        grad_weight, grad_x = backward(x, grad_output, weight, geometry.kernel, geometry.dilation, geometry.padding,
+                                       need_w, need_x)
+        grad_bias = bias_grad(grad_output) if need_b and has_bias else None
+        return grad_x, grad_weight, grad_bias
+
+
+def bias_grad(grad):
+    """db[o] = sum over n, oh, ow of dY[n, o, oh, ow], for dY in either memory layout."""
+    if channels_last(grad):  # the rows of an (N*OH*OW, O) matrix
+        return reference.bias_grad(grad.transpose(0, 2, 3, 1))
+    return grad.sum(axis=(0, 2, 3))
 
 
 class _Grid:

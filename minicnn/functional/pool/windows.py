@@ -1,4 +1,4 @@
-"""The window machinery max and average pooling share: padding, strided window views, memory layout.
+"""The reference window machinery max and average pooling share: padding, strided window views, memory layout.
 
 Activations often arrive as (N, C, H, W) *views* of channels-last (N, H, W, C) memory. Every buffer made
 here copies the layout of the array it comes from, so elementwise passes walk both in memory order.
@@ -9,9 +9,8 @@ import functools
 
 import numpy as np
 
-from .. import backend
-from ..kernels import pool_kernels
-from .layout import channels_last, empty_in_layout  # noqa: F401 (pool.py imports them from here)
+from ... import backend
+from ..layout import channels_last, empty_in_layout
 
 
 def window_view(source, i: int, j: int, geometry):
@@ -48,36 +47,25 @@ def winner_dtype(window_size: int):
     return np.uint8 if window_size <= 256 else np.int32
 
 
-def _kernel_wanted(use_kernel, array, elements: int) -> bool:
-    if use_kernel is None:
-        return pool_kernels.usable(array, elements)
-    return use_kernel and pool_kernels.usable(array)
-
-
 def _first_inside(out: int, stride: int, padding: int, dilation: int) -> np.ndarray:
     """Per output row (or column): the index of the window's first element inside the input."""
     start = np.arange(out) * stride - padding
     return np.where(start >= 0, 0, (-start + dilation - 1) // dilation)
 
 
-def max_over_windows(x, geometry, use_kernel: bool | None = None):
+def max_over_windows(x, geometry):
     """The maximum of every window of x (N, C, H, W), and which window element held it (its row-major
     position i*KW + j), both (N, C, OH, OW) in x's memory layout.
 
     torch's rule: start from -inf with the first element inside the input, take every element that
     is larger or NaN. So a tie goes to the first maximum, a NaN wins (the last one), padding never
-    wins. The numba kernel does this on the CPU for large enough inputs when numba is installed
-    (``use_kernel`` True/False forces the choice); otherwise array code runs: a running maximum over
-    the KH*KW window views of a -inf padded copy."""
+    wins. A running maximum over the KH*KW window views of a -inf padded copy."""
     xp = backend.get_array_module(x)
     kernel_h, kernel_w = geometry.kernel
     layout = channels_last(x)
     shape = x.shape[:2] + tuple(geometry.output)
     out = empty_in_layout(xp, shape, x.dtype, layout)
     winner = empty_in_layout(xp, shape, winner_dtype(kernel_h * kernel_w), layout)
-    if _kernel_wanted(use_kernel, x, out.size):
-        pool_kernels.max_over_windows(x, out, winner, geometry)
-        return out, winner
     source = padded_source(x, geometry, fill=-np.inf)
     out.fill(-np.inf)
     winner[...] = _first_window_positions(geometry, winner.dtype.str, backend.device_of(x))
@@ -93,18 +81,11 @@ def max_over_windows(x, geometry, use_kernel: bool | None = None):
     return out, winner
 
 
-def scatter_window_max(grad, winner, geometry, input_shape, layout_channels_last: bool,
-                       use_kernel: bool | None = None):
+def scatter_window_max(grad, winner, geometry, input_shape, layout_channels_last: bool):
     """dX (input_shape, in the given layout): each output gradient added at the element that won its
-    window. The numba kernel on the CPU, else one masked, strided add per window position into a
-    padded buffer that is cropped at the end."""
+    window: one masked, strided add per window position into a padded buffer, cropped at the end."""
     xp = backend.get_array_module(grad)
     kernel_h, kernel_w = geometry.kernel
-    if _kernel_wanted(use_kernel, grad, grad.size):
-        grad_input = empty_in_layout(xp, input_shape, grad.dtype, layout_channels_last)
-        grad_input.fill(0)
-        pool_kernels.scatter_window_max(grad, winner, grad_input, geometry)
-        return grad_input
     (pad_h, pad_w), (height, width) = geometry.padding, input_shape[2:]
     rows = max(geometry.rows_spanned(0), pad_h + height)
     cols = max(geometry.rows_spanned(1), pad_w + width)

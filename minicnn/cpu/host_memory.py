@@ -11,9 +11,11 @@ not to return freed heap memory to the kernel. Measured on a 2-core machine: the
 from 574 to 553 ms and the LeNet-5 step from 10.5 to 9.4 ms, with 5 and 0 page faults per step; the
 peak RSS did not change (560 and 565 MB): the memory held is the memory the step needed anyway.
 
-It runs when minicnn is imported, on Linux with glibc. The cost is that memory freed by the process
-stays its own (as GPU frameworks' caching allocators do with device memory). Set the environment
-variable ``MINICNN_KEEP_FREED_MEMORY=0`` before importing minicnn to leave malloc as it is.
+Importing minicnn leaves malloc alone: a library must not retune the allocator of the program that
+imports it. The command line, ``minicnn.training.fit`` and the benchmarks turn it on for their own
+process, on Linux with glibc; so can a user, with ``minicnn.cpu.keep_freed_memory()``. The cost is
+that memory freed by the process stays its own (as GPU frameworks' caching allocators do with device
+memory). ``MINICNN_KEEP_FREED_MEMORY=0`` in the environment makes it a no-op, to measure without it.
 """
 from __future__ import annotations
 
@@ -35,10 +37,11 @@ _state = {"applied": False}
 
 
 def keep_freed_memory() -> bool:
-    """Tune glibc's malloc as described above; True when it took effect (False on other systems)."""
+    """Tune glibc's malloc as described above, for the whole process; True when it took effect (False on
+    other systems, or when ``MINICNN_KEEP_FREED_MEMORY=0``)."""
     if _state["applied"]:
         return True
-    if not sys.platform.startswith("linux"):
+    if not enabled_by_environment() or not sys.platform.startswith("linux"):
         return False
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")

@@ -1,7 +1,7 @@
 """numba kernels for the data movement of conv2d on the CPU (the matrix products stay in BLAS).
 
-Each kernel does in one pass what its array-code twin in ``functional/im2col.py`` or
-``functional/depthwise.py`` does in KH*KW vectorized passes over a padded copy; the kernels read the
+Each kernel does in one pass what its array-code twin in ``functional/conv/im2col.py`` or
+``functional/conv/engines/depthwise.py`` does in KH*KW vectorized passes over a padded copy; the kernels read the
 padding as bounds checks instead (``top``, ``left``: the zeros before the first row and column).
 ``tests/test_conv.py`` compares each pair. All images are C-contiguous NHWC. The outer loops are
 ``prange`` over image (or output) rows, each writing only its own row, so ``PARALLEL = True`` is safe.

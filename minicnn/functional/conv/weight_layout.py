@@ -7,7 +7,7 @@ with group g's channels at columns g*O/G ... (g+1)*O/G - 1.
 """
 from __future__ import annotations
 
-from .. import backend
+from ... import backend
 
 
 def weight_matrix(weight, groups):

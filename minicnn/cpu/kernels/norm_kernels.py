@@ -31,7 +31,7 @@ def usable(array) -> bool:
 
 if numba is not None:
     # nogil, and run by the wrappers below in shares of rows (or of images), one per Python thread
-    # (``minicnn.parallel``), the threads the convolutions use. numba's own parallel loops are not
+    # (``minicnn.cpu.parallel``), the threads the convolutions use. numba's own parallel loops are not
     # used: their OpenMP threads keep spinning for a while after each loop, on the cores the next
     # operation needs.
 

@@ -12,6 +12,7 @@ BLAS it cannot control, BLAS keeps its own setting.
 """
 from __future__ import annotations
 
+import os
 import threading
 
 # 2*M*K*N below this runs single-threaded: ~1 ms of one core at idle, where a thread start is noise.
@@ -21,13 +22,25 @@ _lock = threading.Lock()
 _state = {"controller": None, "ready": False, "maximum": 1}
 
 
+def _import_threadpoolctl():
+    """threadpoolctl's controller class, leaving ``os.environ`` as it was: on import threadpoolctl sets
+    KMP_DUPLICATE_LIB_OK for the process, a choice that belongs to the program, not to a library."""
+    unset = "KMP_DUPLICATE_LIB_OK" not in os.environ
+    try:
+        from threadpoolctl import ThreadpoolController
+    finally:
+        if unset:
+            os.environ.pop("KMP_DUPLICATE_LIB_OK", None)
+    return ThreadpoolController
+
+
 def _controller():
     """The threadpoolctl controller of numpy's BLAS, found once (None when there is none)."""
     if not _state["ready"]:
         with _lock:
             if not _state["ready"]:
                 try:
-                    from threadpoolctl import ThreadpoolController
+                    ThreadpoolController = _import_threadpoolctl()
 
                     libraries = ThreadpoolController().select(user_api="blas").lib_controllers
                 except Exception:  # threadpoolctl missing, or a BLAS it does not know

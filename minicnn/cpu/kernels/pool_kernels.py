@@ -1,6 +1,6 @@
 """numba kernels for max pooling on the CPU.
 
-The array code in ``functional/pool_windows.py`` pads the input and walks the KH*KW window views with
+The array code in ``functional/pool/windows.py`` pads the input and walks the KH*KW window views with
 several full passes each (compare, select, record the winner); these kernels visit every window element
 once, skip the elements that fall in the padding instead of copying the input into a padded buffer, and
 write the gradient straight into an input-shaped array. They compute exactly what the array code does
@@ -37,7 +37,7 @@ def _channels_last(array) -> bool:
 
 
 if numba is not None:
-    # nogil: the images are split in chunks across Python threads (``minicnn.parallel``), as for the
+    # nogil: the images are split in chunks across Python threads (``minicnn.cpu.parallel``), as for the
     # convolutions. numba's own parallel loops (OpenMP) were used here before; their threads kept
     # spinning on the cores for a while after each pooling and slowed the next operation down
     # (LeNet-5's training step ran 8.3 instead of 9.9 ms once they were told not to spin).
@@ -178,7 +178,7 @@ def _on_chunks_of_samples(kernel, arrays, args):
 
 def max_over_windows(x, out, winner, geometry) -> None:
     """Fill ``out`` with each window's maximum over the unpadded input ``x`` and ``winner`` with its
-    row-major position in the window. Twin of the array code in ``functional.pool_windows``."""
+    row-major position in the window. Twin of the array code in ``functional.pool.windows``."""
     args = geometry.kernel + geometry.stride + geometry.padding + geometry.dilation
     if _channels_last(out):
         _on_chunks_of_samples(_max_windows_nhwc, (_to_nhwc(x), _to_nhwc(out), _to_nhwc(winner)), args)
@@ -188,7 +188,7 @@ def max_over_windows(x, out, winner, geometry) -> None:
 
 def scatter_window_max(grad, winner, grad_input, geometry) -> None:
     """Add each ``grad`` element into the zero-filled ``grad_input`` at its window's winning element.
-    Twin of the array code in ``functional.pool_windows``."""
+    Twin of the array code in ``functional.pool.windows``."""
     (kernel_h, kernel_w), (dil_h, dil_w) = geometry.kernel, geometry.dilation
     position = np.arange(kernel_h * kernel_w)
     args = ((position // kernel_w) * dil_h, (position % kernel_w) * dil_w) + geometry.stride + geometry.padding

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import backend
-from ..autograd import Function, Tensor
-from .pool import AvgPool2d, MaxPool2d, PoolGeometry, _batched
+from ... import backend
+from ...autograd import Function, Tensor
+from .avg_pool import AvgPool2d
+from .geometry import PoolGeometry, batched, max_result
+from .max_pool import MaxPool2d
 
 
 def _output_pair(output_size, input_hw, name: str) -> tuple:
@@ -86,7 +88,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     input (N, C, H, W) or (C, H, W) -> (N, C, OH, OW); ``output_size`` is an int, or a pair whose None
     entries keep the input's size.
     """
-    input, unbatched = _batched(input, "adaptive_avg_pool2d")
+    input, unbatched = batched(input, "adaptive_avg_pool2d")
     height, width = input.shape[2:]
     out_h, out_w = _output_pair(output_size, (height, width), "adaptive_avg_pool2d")
     if (out_h, out_w) == (1, 1):
@@ -148,7 +150,7 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
     input (N, C, H, W) or (C, H, W) -> (N, C, OH, OW); with ``return_indices`` also the int64 positions
     h*W + w of the maxima. Ties go to the first maximum in row-major order.
     """
-    input, unbatched = _batched(input, "adaptive_max_pool2d")
+    input, unbatched = batched(input, "adaptive_max_pool2d")
     height, width = input.shape[2:]
     out_h, out_w = _output_pair(output_size, (height, width), "adaptive_max_pool2d")
     indices = [] if return_indices else None
@@ -161,9 +163,4 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
         rows = backend.to_device(_bin_members(height, out_h), device)
         cols = backend.to_device(_bin_members(width, out_w), device)
         out = AdaptiveMaxPool2d.apply(input, row_members=rows, col_members=cols, indices_out=indices)
-    if unbatched:
-        out = out.squeeze(0)
-    if not return_indices:
-        return out
-    index = Tensor(indices[0])
-    return out, (Tensor(index.array[0]) if unbatched else index)
+    return max_result(out, indices, unbatched)
