@@ -58,7 +58,7 @@ class SyncBatchNormFunction(Function):
         inv_std = 1.0 / xp.sqrt(var + eps)
         gamma = weight if weight is not None else xp.ones_like(inv_std)
         beta = bias if bias is not None else xp.zeros_like(inv_std)
-        out = normalize(view, layout, mean, gamma * inv_std, beta, use_kernel=False)
+        out = normalize(view, layout, mean, gamma * inv_std, beta)
         self.save_for_backward(view, mean, inv_std, gamma)
         self.layout, self.input_shape, self.count = layout, x.shape, count
         return view_like(out, layout, x.shape, xp)
@@ -82,7 +82,7 @@ class SyncBatchNormFunction(Function):
             sum_dy, sum_dy_centered = both[:channels], both[channels:]
             scale = gamma * inv_std
             x_scale = scale * inv_std * inv_std * sum_dy_centered / count
-            dx = input_grad(grad_view, view, layout, mean, scale, x_scale, scale * sum_dy / count, use_kernel=False)
+            dx = input_grad(grad_view, view, layout, mean, scale, x_scale, scale * sum_dy / count)
             grad_input = view_like(dx, layout, self.input_shape, xp)
         grad_weight = local_sum_dy_centered * inv_std if needs_weight else None
         grad_bias = local_sum_dy if needs_bias else None
