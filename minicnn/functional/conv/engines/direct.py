@@ -9,8 +9,9 @@ in ``minicnn/cpu/kernels/direct_conv_kernels.py``. Each thread takes its share o
 
 It serves ungrouped, stride-1 convolutions whose kernel has few multiply-adds per output pixel
 (``MAXIMUM_TAPS``) on host float arrays when numba is installed; everything else takes im2col. A 1x1
-kernel has no im2col to avoid (``cols`` is the NHWC input itself) and one product of the NHWC rows beats
-these loops: MobileNetV3's 16->64 1x1 layer at 112x112, batch 4, took 10.2 ms here and 2.7 ms as a product.
+kernel has no im2col to avoid (``cols`` is the NHWC input itself), so its layers go to the product of
+the NHWC rows: MobileNetV3-Large's 16->64 1x1 layer at 112x112, batch 4, took 10.2 ms in these loops on
+one thread, and the network's inference went from 135 to 123 ms (median of 6, loaded 2-core machine).
 """
 from __future__ import annotations
 
