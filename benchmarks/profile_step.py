@@ -39,6 +39,7 @@ MODELS = {  # name: (builder kwargs, input shape without batch, classes)
     "resnet18": ({"cifar": True, "num_classes": 10}, (3, 32, 32), 10),
     "resnet50": ({"num_classes": 1000}, (3, 224, 224), 1000),
     "lenet5": ({"input_size": 28}, (1, 28, 28), 10),
+    "mobilenet_v3_large": ({"num_classes": 1000}, (3, 224, 224), 1000),
 }
 
 

@@ -146,6 +146,7 @@ def test_first_layer_computes_no_input_gradient(direct, monkeypatch):
     ((32, 16, 5, 5), (1, 1), 1, False),   # 12800: im2col's product is faster
     ((6, 1, 5, 5), (2, 2), 1, False),     # strided
     ((6, 1, 3, 3), (1, 1), 2, False),     # grouped
+    ((64, 16, 1, 1), (1, 1), 1, False),   # 1x1: one matrix product of the NHWC rows, no im2col to avoid
 ])
 def test_direct_path_is_chosen_for_small_stride1_convolutions(shape, stride, groups, expected):
     if direct_conv_kernels.numba is None:

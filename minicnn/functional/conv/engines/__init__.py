@@ -5,8 +5,8 @@ under ``minicnn.engines.reference_only()``) the reference im2col + GEMM of ``../
 
 1. depthwise      one input channel per group: loops over the KH*KW kernel positions (numba on the CPU)
                   instead of C products of inner size KH*KW. Any device.
-2. direct         CPU, stride 1, ungrouped, at most 2400 multiply-adds per output pixel (LeNet's layers, a
-                  CIFAR ResNet's stem): shifted windows of the padded planes, no im2col. Before the
+2. direct         CPU, stride 1, ungrouped, kernels above 1x1, at most 2400 multiply-adds per output pixel
+                  (LeNet's layers, a CIFAR ResNet's stem): shifted windows of the padded planes, no im2col. Before the
                   chunked engines, because on these layers im2col is mostly data movement.
 3. winograd       CPU, 3x3 stride-1 padding-1 layers of 16+ channels large enough to split: 16 multiplies
                   per 2x2 output tile instead of 36. Before ``chunks-of-images``, which would also take them.

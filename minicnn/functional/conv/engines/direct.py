@@ -8,7 +8,10 @@ time, the image's planes staying in the core's cache; the loops and their backwa
 in ``minicnn/cpu/kernels/direct_conv_kernels.py``. Each thread takes its share of the images.
 
 It serves ungrouped, stride-1 convolutions whose kernel has few multiply-adds per output pixel
-(``MAXIMUM_TAPS``) on host float arrays when numba is installed; everything else takes im2col.
+(``MAXIMUM_TAPS``) on host float arrays when numba is installed; everything else takes im2col. A 1x1
+kernel has no im2col to avoid (``cols`` is the NHWC input itself), so its layers go to the product of
+the NHWC rows: MobileNetV3-Large's 16->64 1x1 layer at 112x112, batch 4, took 10.2 ms in these loops on
+one thread, and the network's inference went from 135 to 123 ms (median of 6, loaded 2-core machine).
 """
 from __future__ import annotations
 
@@ -43,7 +46,8 @@ class Direct(Engine):
         out_channels, per_group, kh, kw = geometry.weight_shape
         return (direct_conv_kernels.numba is not None and isinstance(x, np.ndarray)
                 and x.dtype in (np.float32, np.float64) and tuple(geometry.stride) == (1, 1)
-                and geometry.groups == 1 and out_channels * per_group * kh * kw <= MAXIMUM_TAPS)
+                and geometry.groups == 1 and out_channels * per_group * kh * kw <= MAXIMUM_TAPS
+                and kh * kw > 1)  # a 1x1 layer is one matrix product of the NHWC rows, with no im2col
 
     def forward(self, x, weight, bias, geometry):
         """(Y, what backward needs); x is read in whatever layout it has, and the bias added here."""
