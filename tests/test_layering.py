@@ -5,8 +5,8 @@ import os
 import pytest
 
 PACKAGE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "minicnn")
-# Importable from minicnn.cpu anywhere: the one switch a program (the CLI, fit) turns on for its own process.
-PUBLIC_CPU_NAMES = {"keep_freed_memory"}
+# Importable from minicnn.cpu anywhere: the switches a program (the CLI, fit) turns on for its own process.
+PUBLIC_CPU_NAMES = {"keep_freed_memory", "set_num_threads", "get_num_threads"}
 
 
 def modules():
