@@ -23,6 +23,7 @@ from . import functional, return_types
 from .functional import cat, flatten, stack, where
 from .gradcheck import GradcheckError, gradcheck
 from .random import initial_seed, manual_seed
+from .cpu import get_num_threads, set_num_threads  # torch's names for the process's CPU thread count
 from .creation import (
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand,
     rand_like, randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like,

@@ -1,4 +1,4 @@
-"""Reverse-mode automatic differentiation: Tensor, Function, and the backward walk.
+"""Reverse-mode automatic differentiation: Tensor and Function (the backward walk is in ``backward.py``).
 
 The graph is built while the forward pass runs (define-by-run). Each differentiable operation is a
 ``Function`` subclass with two methods on raw backend arrays:
@@ -7,72 +7,30 @@ The graph is built while the forward pass runs (define-by-run). Each differentia
     backward(ctx, grad_output)       -> one gradient per array input (None where there is none)
 
 ``Function.apply`` unwraps the input Tensors, runs ``forward``, and, when a gradient is needed, links
-the output Tensor to the ctx that made it. ``Tensor.backward`` sorts those ctx nodes topologically with
-an explicit stack (no recursion, so graphs of any depth work), then walks them in reverse, handing
-each node the gradient of its output and routing the returned input gradients onward.
+the output Tensor to the ctx that made it. ``Tensor.backward`` (``backward.run_backward``) sorts those
+ctx nodes topologically with an explicit stack (no recursion, so graphs of any depth work), then walks
+them in reverse, handing each node the gradient of its output and routing the returned input gradients
+onward.
 """
 from __future__ import annotations
-
-import contextlib
-import threading
 
 import numpy as np
 
 from . import anomaly as _anomaly
 from . import backend, versions
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly  # noqa: F401 - torch.autograd's names
+from . import backward as _backward
 from . import hooks as _hooks
+from .backward import queue_callback, run_backward, topological_order  # noqa: F401 - importable from here too
 from .device import canonical as _canonical_device, device, parse_to_arguments as _parse_to_arguments
 from .dtypes import (  # noqa: F401 - the dtype names are part of this module's interface
     _default_dtype_for, _default_float, bool_, float16, float32, float64, get_default_dtype, int32, int64,
     set_default_dtype, uint8,
 )
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401 - torch.autograd's names
 from .size import Size
 
 _profiler = None  # the active minicnn.profiler.profile, which times each op; None: ops run untimed
-
-# ----------------------------------------------------------------------------------------------
-# Gradient mode
-# ----------------------------------------------------------------------------------------------
-
-_grad_state = threading.local()
-
-
-def is_grad_enabled() -> bool:
-    return getattr(_grad_state, "enabled", True)
-
-
-def _set_grad_enabled(mode: bool) -> None:
-    _grad_state.enabled = bool(mode)
-
-
-class _GradMode(contextlib.ContextDecorator):
-    """Context manager and decorator that sets whether operations record a graph."""
-
-    def __init__(self, mode: bool):
-        self.mode = mode
-
-    def __enter__(self):
-        self.previous = is_grad_enabled()
-        _set_grad_enabled(self.mode)
-        return self
-
-    def __exit__(self, *exc_info):
-        _set_grad_enabled(self.previous)
-        return False
-
-
-def no_grad():
-    """``with minicnn.no_grad():`` runs operations without recording a graph (inference, updates)."""
-    return _GradMode(False)
-
-
-def enable_grad():
-    return _GradMode(True)
-
-
-def set_grad_enabled(mode: bool):
-    return _GradMode(mode)
 
 
 def _as_array(data, dtype=None, device=None):
@@ -281,126 +239,13 @@ class Tensor:
                 raise RuntimeError(f"Mismatch in shape: gradient has a shape of {tuple(gradient.shape)} and "
                                    f"the tensor has a shape of {tuple(self.shape)}")
         if self._ctx is None:
-            with _final_callbacks():
+            with _backward._final_callbacks():
                 if _hooks.in_use():
-                    _hooks.deliver_to_leaf(self, gradient, _accumulate_leaf_grad)
+                    _hooks.deliver_to_leaf(self, gradient, _backward._accumulate_leaf_grad)
                 else:
-                    _accumulate_leaf_grad(self, gradient)
+                    _backward._accumulate_leaf_grad(self, gradient)
             return
-        run_backward(self._ctx, gradient, bool(retain_graph))
-
-
-def _accumulate_leaf_grad(leaf: Tensor, grad) -> None:
-    if leaf.grad is None:
-        leaf.grad = Tensor(grad)
-    else:
-        # Out of place: ``grad`` may be the very array another leaf holds (e.g. both inputs of an add).
-        leaf.grad = Tensor(leaf.grad.array + grad)
-
-
-def topological_order(root) -> list:
-    """Function nodes reachable from ``root``, each after every node it consumes (iterative DFS)."""
-    order, visited = [], set()
-    stack = [(root, False)]
-    while stack:
-        node, children_done = stack.pop()
-        if children_done:
-            order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        for tensor in node.inputs:
-            if tensor is not None and tensor._ctx is not None and id(tensor._ctx) not in visited:
-                stack.append((tensor._ctx, False))
-    return order
-
-
-def run_backward(root, grad, retain_graph: bool = False) -> None:
-    """Propagate ``grad`` (d loss / d root's output) to every leaf below ``root``."""
-    with _final_callbacks():
-        _walk_backward(root, grad, retain_graph)
-
-
-def _walk_backward(root, grad, retain_graph: bool) -> None:
-    pending = {id(root): grad}  # node -> gradient of its output, summed over all its consumers
-    order = topological_order(root)
-    hooked = _hooks.LeafGradients(order) if _hooks.in_use() else None  # None: no hook anywhere
-    for node in reversed(order):
-        grad_output = pending.pop(id(node), None)
-        if grad_output is None:
-            continue
-        if hooked is not None:
-            grad_output = _hooks.node_gradient(node, grad_output)
-        if node.released:
-            raise RuntimeError(
-                f"backward through {type(node).__name__} a second time: its saved arrays were released "
-                "after the first backward; pass retain_graph=True to the first call"
-            )
-        node.check_saved_versions()
-        input_grads = node.backward(grad_output) if _profiler is None else _profiler.backward(node, grad_output)
-        if not isinstance(input_grads, tuple):
-            input_grads = (input_grads,)
-        if _anomaly.enabled:
-            _anomaly.check_backward(node, grad_output, input_grads)
-        inputs = node.inputs
-        if not retain_graph:
-            node.release()
-        for tensor, input_grad in zip(inputs, input_grads):
-            if hooked is not None and tensor is not None and hooked.wants(tensor):
-                if input_grad is None:
-                    hooked.edge_skipped(tensor, _accumulate_leaf_grad)
-                    continue
-            if input_grad is None or tensor is None or not tensor.requires_grad:
-                continue
-            if tuple(input_grad.shape) != tensor.shape:
-                raise RuntimeError(
-                    f"{type(node).__name__}.backward returned a gradient of shape {tuple(input_grad.shape)} "
-                    f"for an input of shape {tensor.shape}"
-                )
-            if tensor._ctx is None:
-                if hooked is not None and hooked.wants(tensor):
-                    hooked.arrive(tensor, input_grad, _accumulate_leaf_grad)
-                else:
-                    _accumulate_leaf_grad(tensor, input_grad)
-            else:
-                key = id(tensor._ctx)
-                pending[key] = input_grad if key not in pending else pending[key] + input_grad
-    if hooked is not None:
-        hooked.flush(_accumulate_leaf_grad)
-
-
-# ----------------------------------------------------------------------------------------------
-# End-of-backward callbacks
-#
-# Callbacks queued with ``queue_callback`` while a backward runs (from a hook, say) are called when
-# that backward has finished: data-parallel training waits for its gradient reductions there.
-# ----------------------------------------------------------------------------------------------
-
-_callbacks_state = threading.local()  # the callbacks of the backward running on this thread
-
-
-@contextlib.contextmanager
-def _final_callbacks():
-    """Collects the callbacks queued during one backward and runs them (in order) when it ends."""
-    outer = getattr(_callbacks_state, "callbacks", None)
-    _callbacks_state.callbacks = callbacks = []
-    try:
-        yield
-        while callbacks:  # a callback may queue another
-            callbacks.pop(0)()
-    finally:
-        _callbacks_state.callbacks = outer
-
-
-def queue_callback(callback) -> None:
-    """Run ``callback()`` once the backward now running has finished (torch's
-    ``Variable._execution_engine.queue_callback``); only valid inside a backward (from a hook)."""
-    callbacks = getattr(_callbacks_state, "callbacks", None)
-    if callbacks is None:
-        raise RuntimeError("queue_callback: final callbacks can only be installed during the backward pass")
-    callbacks.append(callback)
+        run_backward(self._ctx, gradient, bool(retain_graph), _profiler)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -541,3 +386,4 @@ class _ToDevice(Function):
 
 
 _hooks.install(Tensor)
+_backward.install(Tensor)

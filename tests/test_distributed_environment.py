@@ -57,13 +57,23 @@ def test_unknown_backend_is_refused():
 
 
 def test_threads_per_rank_sets_the_thread_pool_and_blas():
-    from minicnn import blas_threads, parallel
+    import minicnn
+    from minicnn.cpu import parallel
     from minicnn.distributed import set_threads_per_rank
 
-    before = blas_threads.maximum_threads()
+    before = minicnn.get_num_threads()
     try:
         set_threads_per_rank(1)
-        assert parallel.workers() == 1 and blas_threads.maximum_threads() == 1
+        assert parallel.workers() == 1 and minicnn.get_num_threads() == 1
     finally:
         set_threads_per_rank(before)
-    assert parallel.workers() == before
+    assert parallel.workers() == before == minicnn.get_num_threads()
+
+
+@pytest.mark.parametrize("count, message", [(0, "positive integer"), (-1, "positive integer"),
+                                            (2.5, "expects an int, but got float")])
+def test_set_num_threads_refuses_what_torch_refuses(count, message):
+    import minicnn
+
+    with pytest.raises(RuntimeError, match=message):
+        minicnn.set_num_threads(count)

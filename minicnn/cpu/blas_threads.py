@@ -84,3 +84,11 @@ def maximum_threads() -> int:
     """The thread count BLAS started with, 1 when it cannot be controlled."""
     _controller()
     return _state["maximum"]
+
+
+def set_maximum_threads(count: int) -> None:
+    """Make ``count`` the thread count BLAS runs its large products on (and the thread pool's size)."""
+    controller = _controller()
+    if controller is not None:
+        controller.set_num_threads(count)
+    _state["maximum"] = count

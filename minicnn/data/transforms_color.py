@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from .transforms import Transform, _generator
+from .transform_base import Transform, _generator
 
 __all__ = ["ColorJitter", "Grayscale", "RandomGrayscale", "rgb_to_grayscale", "rgb_to_hsv", "hsv_to_rgb",
            "adjust_hue"]

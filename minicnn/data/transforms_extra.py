@@ -9,7 +9,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Tensor
 from . import image_input, image_ops
-from .transforms import Compose, Transform, _generator, _pair
+from .transform_base import Compose, Transform, _generator, _pair
 
 __all__ = ["GaussianBlur", "RandomErasing", "ToPILImage", "ConvertImageDtype", "RandomApply", "RandomChoice",
            "RandomOrder"]

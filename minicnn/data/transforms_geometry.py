@@ -16,7 +16,7 @@ import numpy as np
 from . import image_input, image_ops
 from .image_input import InterpolationMode
 from .resample import resize_antialiased
-from .transforms import Transform, _generator, _padding_sides, _pair
+from .transform_base import Transform, _generator, _padding_sides, _pair
 
 __all__ = ["Pad", "RandomResizedCrop", "RandomAffine", "RandomPerspective", "warp", "inverse_affine_matrix",
            "perspective_coefficients"]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 
+from ..cpu import set_num_threads
 from . import environment
 
 
@@ -16,17 +17,5 @@ def default_threads_per_rank() -> int:
 
 
 def set_threads_per_rank(count: int) -> None:
-    """Let this process use ``count`` threads: BLAS, minicnn's own thread pool, numba's kernels."""
-    from ..cpu import blas_threads  # the one place that reaches into the CPU threading modules
-
-    count = max(1, int(count))
-    controller = blas_threads._controller()
-    if controller is not None:
-        controller.set_num_threads(count)
-    blas_threads._state["maximum"] = count  # minicnn.cpu.parallel sizes its pool from this
-    try:
-        import numba
-
-        numba.set_num_threads(min(count, numba.config.NUMBA_NUM_THREADS))
-    except (ImportError, ValueError):
-        pass
+    """Let this process use ``count`` threads (at least 1): BLAS, minicnn's own thread pool, numba's kernels."""
+    set_num_threads(max(1, int(count)))

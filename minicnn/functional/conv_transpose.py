@@ -24,7 +24,7 @@ import numbers
 from .. import backend
 from ..autograd import Function, Tensor
 from .conv import conv2d
-from .conv.function import _pair
+from .pairs import int_pair
 from .conv.im2col import col2im, im2col
 
 __all__ = ["conv_transpose2d", "conv_transpose1d", "conv1d", "unfold", "fold"]
@@ -102,8 +102,8 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
         raise ValueError(f"{name}: expected 4-D input (N, C_in, H, W) and weight (C_in, C_out/groups, KH, KW), got "
                          f"{input.shape} and {weight.shape}")
     groups = _positive_int(groups, "groups", name)
-    stride, dilation = _pair(stride, "stride", 1), _pair(dilation, "dilation", 1)
-    padding, output_padding = _pair(padding, "padding", 0), _pair(output_padding, "output_padding", 0)
+    stride, dilation = int_pair(name, "stride", stride, 1), int_pair(name, "dilation", dilation, 1)
+    padding, output_padding = int_pair(name, "padding", padding, 0), int_pair(name, "output_padding", output_padding, 0)
     if input.shape[1] != weight.shape[0] or weight.shape[0] % groups:
         raise RuntimeError(f"{name}: weight of shape {weight.shape} with groups={groups} expects {weight.shape[0]} "
                            f"input channels divisible by groups, got input of shape {input.shape}")
@@ -190,23 +190,23 @@ class Fold(Function):
                                   *self.geometry["kernel_size"])
 
 
-def _geometry(kernel_size, dilation, padding, stride):
-    pad_h, pad_w = _pair(padding, "padding", 0)
-    return dict(kernel_size=_pair(kernel_size, "kernel_size", 1), stride=_pair(stride, "stride", 1),
-                dilation=_pair(dilation, "dilation", 1), padding=(pad_h, pad_h, pad_w, pad_w))
+def _geometry(name, kernel_size, dilation, padding, stride):
+    pad_h, pad_w = int_pair(name, "padding", padding, 0)
+    return dict(kernel_size=int_pair(name, "kernel_size", kernel_size, 1), stride=int_pair(name, "stride", stride, 1),
+                dilation=int_pair(name, "dilation", dilation, 1), padding=(pad_h, pad_h, pad_w, pad_w))
 
 
 def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     """Sliding blocks of (N, C, H, W) as columns (N, C * KH * KW, L), torch's ``F.unfold``."""
     if input.ndim != 4:
         raise RuntimeError(f"unfold: expected a 4-D (N, C, H, W) input, got shape {input.shape}")
-    return Unfold.apply(input, geometry=_geometry(kernel_size, dilation, padding, stride))
+    return Unfold.apply(input, geometry=_geometry("unfold", kernel_size, dilation, padding, stride))
 
 
 def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     """Sum columns (N, C * KH * KW, L) back into an (N, C, H, W) image of ``output_size``, torch's ``F.fold``."""
-    geometry = _geometry(kernel_size, dilation, padding, stride)
-    output_size = _pair(output_size, "output_size", 1)
+    geometry = _geometry("fold", kernel_size, dilation, padding, stride)
+    output_size = int_pair("fold", "output_size", output_size, 1)
     kh, kw = geometry["kernel_size"]
     if input.ndim != 3 or input.shape[1] % (kh * kw):
         raise RuntimeError(f"fold: expected (N, C * {kh * kw}, L) columns for kernel size {(kh, kw)}, got shape "

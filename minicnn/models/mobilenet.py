@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .. import functional as F
 from .. import nn
+from ..ops import Conv2dNormActivation
 
 __all__ = ["MobileNetV2", "InvertedResidual", "ConvBNActivation", "make_divisible", "mobilenet_v2"]
 
@@ -24,22 +25,14 @@ def make_divisible(value: float, divisor: int = 8, min_value: int | None = None)
     return rounded
 
 
-class ConvBNActivation(nn.Sequential):
-    """conv (padding keeps the size at stride 1, no bias) -> BatchNorm2d -> activation, as a Sequential.
-
-    Being a Sequential, its parameters are named ``0.weight`` (conv) and ``1.weight``, ``1.bias``, ...
-    (BatchNorm), as torchvision's Conv2dNormActivation.
-    """
+class ConvBNActivation(Conv2dNormActivation):
+    """The older name of MobileNetV2's conv -> BatchNorm2d -> ReLU6 block: ``ops.Conv2dNormActivation`` with
+    ReLU6 (the model itself builds Conv2dNormActivation, as torchvision's does)."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, stride: int = 1, groups: int = 1,
                  activation_layer=nn.ReLU6):
-        padding = (kernel_size - 1) // 2
-        super().__init__(
-            nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, groups=groups, bias=False),
-            nn.BatchNorm2d(out_channels),
-            activation_layer(),
-        )
-        self.out_channels = out_channels
+        super().__init__(in_channels, out_channels, kernel_size, stride, groups=groups,
+                         activation_layer=activation_layer)
 
 
 class InvertedResidual(nn.Module):
@@ -58,9 +51,9 @@ class InvertedResidual(nn.Module):
         self.use_res_connect = stride == 1 and inp == oup
         layers = []
         if expand_ratio != 1:
-            layers.append(ConvBNActivation(inp, hidden_dim, kernel_size=1))
+            layers.append(Conv2dNormActivation(inp, hidden_dim, kernel_size=1, activation_layer=nn.ReLU6))
         layers.extend([
-            ConvBNActivation(hidden_dim, hidden_dim, stride=stride, groups=hidden_dim),
+            Conv2dNormActivation(hidden_dim, hidden_dim, stride=stride, groups=hidden_dim, activation_layer=nn.ReLU6),
             nn.Conv2d(hidden_dim, oup, 1, 1, 0, bias=False),
             nn.BatchNorm2d(oup),
         ])
@@ -97,8 +90,8 @@ class MobileNetV2(nn.Module):
         last_channel: channels of the final 1x1 convolution (1280; scaled up when width_mult > 1).
 
     Shapes: (N, 3, H, W) -> (N, num_classes), canonically 224x224; the head pools globally.
-    Modules: ``features`` (Sequential: stem ConvBNActivation, the InvertedResiduals, a last 1x1
-    ConvBNActivation) and ``classifier`` (Dropout, Linear).
+    Modules: ``features`` (Sequential: stem Conv2dNormActivation, the InvertedResiduals, a last 1x1
+    Conv2dNormActivation) and ``classifier`` (Dropout, Linear).
     """
 
     def __init__(self, num_classes: int = 1000, width_mult: float = 1.0, inverted_residual_setting=None,
@@ -111,14 +104,15 @@ class MobileNetV2(nn.Module):
                              f"{inverted_residual_setting}")
         input_channel = make_divisible(32 * width_mult, round_nearest)
         self.last_channel = make_divisible(last_channel * max(1.0, width_mult), round_nearest)
-        features = [ConvBNActivation(3, input_channel, stride=2)]
+        features = [Conv2dNormActivation(3, input_channel, stride=2, activation_layer=nn.ReLU6)]
         for expand_ratio, channels, repeats, first_stride in inverted_residual_setting:
             output_channel = make_divisible(channels * width_mult, round_nearest)
             for index in range(repeats):
                 stride = first_stride if index == 0 else 1
                 features.append(InvertedResidual(input_channel, output_channel, stride, expand_ratio=expand_ratio))
                 input_channel = output_channel
-        features.append(ConvBNActivation(input_channel, self.last_channel, kernel_size=1))
+        features.append(Conv2dNormActivation(input_channel, self.last_channel, kernel_size=1,
+                                             activation_layer=nn.ReLU6))
         self.features = nn.Sequential(*features)
         self.classifier = nn.Sequential(
             nn.Dropout(p=dropout),

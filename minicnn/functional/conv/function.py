@@ -4,6 +4,7 @@ from __future__ import annotations
 import numbers
 
 from ...autograd import Function, Tensor
+from ..pairs import int_pair
 from . import reference
 from .engines import CONV_ENGINES
 from .geometry import ConvGeometry
@@ -55,8 +56,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
         NCHW view of channels-last memory.
     """
     _check_tensors(input, weight, bias)
-    stride = _pair(stride, "stride", minimum=1)
-    dilation = _pair(dilation, "dilation", minimum=1)
+    stride = int_pair("conv2d", "stride", stride, minimum=1)
+    dilation = int_pair("conv2d", "dilation", dilation, minimum=1)
     if isinstance(groups, bool) or not isinstance(groups, numbers.Integral) or groups < 1:
         raise ValueError(f"conv2d: groups must be a positive integer, got {groups!r}")
     groups = int(groups)
@@ -102,17 +103,6 @@ def _check_tensors(input, weight, bias):
             raise TypeError(f"conv2d: {name} dtype {value.dtype} does not match input dtype {input.dtype}")
 
 
-def _pair(value, name, minimum):
-    """An int or a pair of ints as a pair, each at least ``minimum``."""
-    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-    if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, numbers.Integral) for v in pair):
-        raise TypeError(f"conv2d: {name} must be an int or a pair of ints, got {value!r}")
-    if any(v < minimum for v in pair):
-        kind = "positive" if minimum == 1 else "non-negative"
-        raise ValueError(f"conv2d: {name} must be {kind}, got {value!r}")
-    return int(pair[0]), int(pair[1])
-
-
 def _resolve_padding(padding, kernel, stride, dilation):
     """torch's padding argument as (top, bottom, left, right)."""
     if isinstance(padding, str):
@@ -125,5 +115,5 @@ def _resolve_padding(padding, kernel, stride, dilation):
         # Total d*(k-1) split in two; the odd unit goes to the bottom/right, as torch does.
         total_h, total_w = (d * (k - 1) for k, d in zip(kernel, dilation))
         return total_h // 2, total_h - total_h // 2, total_w // 2, total_w - total_w // 2
-    pad_h, pad_w = _pair(padding, "padding", minimum=0)
+    pad_h, pad_w = int_pair("conv2d", "padding", padding, minimum=0)
     return pad_h, pad_h, pad_w, pad_w

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import numpy as np
-
 from ...autograd import Tensor
+from ..pairs import int_pair
 
 
 class PoolGeometry(NamedTuple):
@@ -25,16 +24,6 @@ class PoolGeometry(NamedTuple):
         return any(self.stride[a] < self.dilation[a] * (self.kernel[a] - 1) + 1 for a in (0, 1))
 
 
-def _pair(value, name: str, what: str) -> tuple:
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return (int(value), int(value))
-    if isinstance(value, (tuple, list)) and len(value) == 1:
-        return (int(value[0]), int(value[0]))
-    if isinstance(value, (tuple, list)) and len(value) == 2:
-        return (int(value[0]), int(value[1]))
-    raise TypeError(f"{name}: {what} must be an int or a pair of ints, got {value!r}")
-
-
 def pooled_size(size: int, kernel: int, stride: int, padding: int, dilation: int, ceil_mode: bool) -> int:
     """Output length along one axis (torch's rule). With ceil_mode a last, partial window is kept only
     if it starts inside the input or the left padding."""
@@ -46,11 +35,11 @@ def pooled_size(size: int, kernel: int, stride: int, padding: int, dilation: int
 
 
 def pool_geometry(input: Tensor, name: str, kernel_size, stride, padding, dilation, ceil_mode) -> PoolGeometry:
-    kernel = _pair(kernel_size, name, "kernel_size")
-    stride = kernel if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) else _pair(
-        stride, name, "stride")
-    padding = _pair(padding, name, "padding")
-    dilation = _pair(dilation, name, "dilation")
+    kernel = int_pair(name, "kernel_size", kernel_size)
+    stride = kernel if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) else int_pair(
+        name, "stride", stride)
+    padding = int_pair(name, "padding", padding)
+    dilation = int_pair(name, "dilation", dilation)
     for what, pair in (("kernel_size", kernel), ("stride", stride), ("dilation", dilation)):
         if min(pair) <= 0:
             raise ValueError(f"{name}: {what} must be positive, got {pair}")
