@@ -314,7 +314,7 @@ class DataLoader:
             if self.persistent_workers:
                 self._pool = pool
         try:
-            for payload in pool.run(epoch, batches):
+            for payload in pool.run(epoch, batches, last=not self.persistent_workers):
                 yield self._finish(payload)
         finally:
             if not self.persistent_workers:

@@ -14,9 +14,12 @@ Workers are forked where the platform allows (the dataset is inherited, not pick
 """
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import multiprocessing.connection
 import queue
 import random
+import sys
 import time
 import traceback
 from dataclasses import dataclass
@@ -148,9 +151,50 @@ def _seed_worker(seed: int) -> None:
     np.random.seed(seed % 2**32)
 
 
+def _one_thread_each() -> None:
+    """A worker computes on its own thread only: BLAS, minicnn's thread pool and numba's kernels.
+    The workers already share the cores among themselves; threads of their own would only make
+    them take the cores from one another (and from the main process)."""
+    from ..cpu import blas_threads
+
+    controller = blas_threads._controller()  # found by the main process before the fork: no search here
+    if controller is not None:
+        controller.set_num_threads(1)
+    blas_threads._state["maximum"] = 1  # minicnn.cpu.parallel: no pool threads to wake
+    parallel = sys.modules.get("numba.np.ufunc.parallel")
+    if parallel is not None:
+        if getattr(parallel, "_is_initialized", True):
+            import numba
+
+            numba.set_num_threads(1)
+        else:  # setting the count now would start numba's pool: have it start with one thread instead
+            parallel.NUM_THREADS = 1
+
+
+_GIB = 1 << 30
+
+
+def _keep_freed_memory() -> None:
+    """Have glibc keep the memory of freed batches for the next one. A fresh process starts with
+    glibc's low thresholds, so each batch's large temporaries (decoded images, the transformed
+    float32 batch) went back to the kernel when freed and were faulted in again, page by page,
+    for the next batch: about 30 MB of page faults per 160x160 batch of 64. A no-op elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        mallopt = ctypes.CDLL(None).mallopt  # the C library already loaded (find_library would run ldconfig)
+    except (OSError, AttributeError):  # not glibc
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    mallopt(m_trim_threshold, _GIB)  # keep up to 1 GiB of freed heap instead of returning it
+    mallopt(m_mmap_threshold, 32 << 20)  # blocks up to 32 MiB (glibc's largest) come from the heap
+
+
 def _worker_loop(fetcher, worker_id, num_workers, seed, worker_init_fn, tasks, results, stopping):
     global _worker_info
     _worker_info = WorkerInfo(worker_id, num_workers, seed, fetcher.dataset)
+    _one_thread_each()
+    _keep_freed_memory()
     _seed_worker(seed)
     init_error = None
     if worker_init_fn is not None:
@@ -160,10 +204,12 @@ def _worker_loop(fetcher, worker_id, num_workers, seed, worker_init_fn, tasks, r
             init_error = _RaisedInWorker(error, worker_id)
     streams = {}  # token -> this worker's iterator over an IterableDataset for that pass
     blocks = _Blocks()
+    released = False
     try:
         while True:
             task = tasks.get()
             if task is None or stopping.is_set():  # shutting down: tasks still queued are not worth doing
+                released = task is None and not stopping.is_set()  # the pass is over, every answer is in
                 return
             token, batch_index, indices, returned = task
             blocks.take_back(returned)
@@ -190,7 +236,8 @@ def _worker_loop(fetcher, worker_id, num_workers, seed, worker_init_fn, tasks, r
     finally:
         results.close()
         results.join_thread()  # every answer is in the pipe before the blocks it names go away...
-        stopping.wait(timeout=60)  # ...and the main process is done reading them
+        if not released:
+            stopping.wait(timeout=60)  # ...and the main process is done reading them
         blocks.release_all()
 
 
@@ -210,6 +257,9 @@ class WorkerPool:
                  timeout: float = 0, multiprocessing_context=None):
         context = _context(multiprocessing_context)
         resource_tracker.ensure_running()  # one tracker, inherited by forked workers
+        from ..cpu import blas_threads
+
+        blas_threads._controller()  # BLAS found once here, so forked workers need not search for it
         self.num_workers = num_workers
         self.prefetch_factor = prefetch_factor
         self.timeout = timeout
@@ -226,6 +276,7 @@ class WorkerPool:
             process.start()
             self.processes.append(process)
         self._passes = 0
+        self._released = set()  # workers told to exit
 
     def _receive(self):
         waited = 0.0
@@ -234,22 +285,32 @@ class WorkerPool:
                 return self.results.get(timeout=_POLL_SECONDS)
             except queue.Empty:
                 waited += _POLL_SECONDS
-                dead = [p.pid for p in self.processes if not p.is_alive()]
+                dead = [p.pid for worker, p in enumerate(self.processes)
+                        if worker not in self._released and not p.is_alive()]
                 if dead:
                     self.shutdown()
                     raise RuntimeError(f"DataLoader worker (pid(s) {', '.join(map(str, dead))}) exited unexpectedly")
                 if self.timeout and waited >= self.timeout:
                     raise RuntimeError(f"DataLoader timed out after {self.timeout} seconds")
 
-    def run(self, epoch: int, batches=None):
+    def run(self, epoch: int, batches=None, last: bool = False):
         """Yield the payloads of one pass: ``batches`` is a list of index arrays, or None for an
-        IterableDataset (each worker then runs its own pass until it is exhausted)."""
+        IterableDataset (each worker then runs its own pass until it is exhausted).
+
+        ``last``: no pass follows (workers that do not persist), so each worker is told to exit as
+        soon as its last answer is in, and exits while the remaining batches are consumed instead
+        of after them."""
         self._passes += 1
         token = (self._passes, epoch)  # answers carrying an older token belong to an abandoned pass
         active = list(range(self.num_workers))
         pending, owner = {}, {}
         sent = next_out = 0
         total = None if batches is None else len(batches)
+        unanswered = [0] * self.num_workers  # tasks of this pass a worker has not answered yet
+
+        def release_if_done(worker):
+            if last and total is not None and sent == total and unanswered[worker] == 0:
+                self._release(worker)
 
         def fill():
             nonlocal sent
@@ -258,7 +319,11 @@ class WorkerPool:
                 owner[sent] = worker
                 self.tasks[worker].put((token, sent, None if batches is None else batches[sent],
                                         self.attached.hand_back(worker)))
+                unanswered[worker] += 1
                 sent += 1
+            if sent == total:
+                for worker in range(self.num_workers):
+                    release_if_done(worker)
 
         fill()
         while next_out < sent:
@@ -268,6 +333,8 @@ class WorkerPool:
                     payload = self.attached.unpack(worker, payload)
                 if answer_token == token:
                     pending[index] = (kind, payload)
+                    unanswered[worker] -= 1
+                    release_if_done(worker)
                 continue
             kind, payload = pending.pop(next_out)
             next_out += 1
@@ -280,20 +347,33 @@ class WorkerPool:
                 yield payload
             fill()
 
+    def _release(self, worker: int) -> None:
+        """Tell a worker to exit: every answer it sent is in, and copied out of its blocks."""
+        if worker not in self._released:
+            self._released.add(worker)
+            try:
+                self.tasks[worker].put(None)
+            except (OSError, ValueError):
+                pass
+
     def shutdown(self) -> None:
         self.stopping.set()
-        for tasks, process in zip(self.tasks, self.processes):
+        for worker, process in enumerate(self.processes):
             if process.is_alive():
-                try:
-                    tasks.put(None)
-                except (OSError, ValueError):
-                    pass
+                self._release(worker)
         deadline = time.monotonic() + 10
-        while any(p.is_alive() for p in self.processes) and time.monotonic() < deadline:
+        reader = getattr(self.results, "_reader", None)  # to wake up as answers arrive, not poll
+        while time.monotonic() < deadline:
+            living = [p.sentinel for p in self.processes if p.is_alive()]
+            if not living:
+                break
             try:  # drain, so no worker blocks writing its last answers
-                self.results.get(timeout=0.05)
+                while True:
+                    self.results.get_nowait()
             except (queue.Empty, OSError, ValueError, EOFError):
                 pass
+            multiprocessing.connection.wait(living + ([reader] if reader is not None else []),
+                                            timeout=0.05 if reader is None else 1.0)
         for process in self.processes:
             if process.is_alive():  # stuck in a task: it cannot be waited for
                 process.terminate()
