@@ -234,4 +234,4 @@ def test_workers_pass_large_batches_through_shared_memory_and_free_every_block()
     iterator = iter(DataLoader(ds, batch_size=16, num_workers=2))
     next(iterator)
     iterator.close()
-    assert blocks() == before
+    assert not blocks() - before  # every block the workers made is gone (others may come and go meanwhile)

@@ -20,7 +20,6 @@ memory). ``MINICNN_KEEP_FREED_MEMORY=0`` in the environment makes it a no-op, to
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import sys
 
@@ -44,8 +43,7 @@ def keep_freed_memory() -> bool:
     if not enabled_by_environment() or not sys.platform.startswith("linux"):
         return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
+        mallopt = ctypes.CDLL(None).mallopt  # the C library already loaded (find_library would run ldconfig)
     except (OSError, AttributeError):  # not glibc (musl has no mallopt)
         return False
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)

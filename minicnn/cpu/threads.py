@@ -3,6 +3,7 @@ numpy's BLAS, minicnn's own thread pool (``parallel.py`` sizes itself from BLAS)
 from __future__ import annotations
 
 import numbers
+import sys
 
 from . import blas_threads
 
@@ -20,9 +21,19 @@ def set_num_threads(count: int) -> None:
     if count < 1:
         raise RuntimeError("set_num_threads expects a positive integer")
     blas_threads.set_maximum_threads(int(count))
+    _set_numba_threads(int(count))
+
+
+def _set_numba_threads(count: int) -> None:
+    parallel = sys.modules.get("numba.np.ufunc.parallel")
+    if parallel is not None and not getattr(parallel, "_is_initialized", True):
+        # Setting the count now would start numba's pool (a fresh DataLoader worker, say): have it
+        # start with at most ``count`` threads instead, when it first runs a parallel kernel.
+        parallel.NUM_THREADS = min(count, parallel.NUM_THREADS)
+        return
     try:
         import numba
 
-        numba.set_num_threads(min(int(count), numba.config.NUMBA_NUM_THREADS))
+        numba.set_num_threads(min(count, numba.config.NUMBA_NUM_THREADS))
     except (ImportError, ValueError):
         pass

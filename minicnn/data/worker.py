@@ -14,12 +14,10 @@ Workers are forked where the platform allows (the dataset is inherited, not pick
 """
 from __future__ import annotations
 
-import ctypes
 import multiprocessing
 import multiprocessing.connection
 import queue
 import random
-import sys
 import time
 import traceback
 from dataclasses import dataclass
@@ -28,6 +26,7 @@ from multiprocessing import resource_tracker, shared_memory
 import numpy as np
 
 from .. import random as _random
+from ..cpu import get_num_threads, keep_freed_memory, set_num_threads
 
 __all__ = ["WorkerInfo", "get_worker_info", "WorkerPool"]
 
@@ -151,50 +150,15 @@ def _seed_worker(seed: int) -> None:
     np.random.seed(seed % 2**32)
 
 
-def _one_thread_each() -> None:
-    """A worker computes on its own thread only: BLAS, minicnn's thread pool and numba's kernels.
-    The workers already share the cores among themselves; threads of their own would only make
-    them take the cores from one another (and from the main process)."""
-    from ..cpu import blas_threads
-
-    controller = blas_threads._controller()  # found by the main process before the fork: no search here
-    if controller is not None:
-        controller.set_num_threads(1)
-    blas_threads._state["maximum"] = 1  # minicnn.cpu.parallel: no pool threads to wake
-    parallel = sys.modules.get("numba.np.ufunc.parallel")
-    if parallel is not None:
-        if getattr(parallel, "_is_initialized", True):
-            import numba
-
-            numba.set_num_threads(1)
-        else:  # setting the count now would start numba's pool: have it start with one thread instead
-            parallel.NUM_THREADS = 1
-
-
-_GIB = 1 << 30
-
-
-def _keep_freed_memory() -> None:
-    """Have glibc keep the memory of freed batches for the next one. A fresh process starts with
-    glibc's low thresholds, so each batch's large temporaries (decoded images, the transformed
-    float32 batch) went back to the kernel when freed and were faulted in again, page by page,
-    for the next batch: about 30 MB of page faults per 160x160 batch of 64. A no-op elsewhere."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        mallopt = ctypes.CDLL(None).mallopt  # the C library already loaded (find_library would run ldconfig)
-    except (OSError, AttributeError):  # not glibc
-        return
-    m_trim_threshold, m_mmap_threshold = -1, -3
-    mallopt(m_trim_threshold, _GIB)  # keep up to 1 GiB of freed heap instead of returning it
-    mallopt(m_mmap_threshold, 32 << 20)  # blocks up to 32 MiB (glibc's largest) come from the heap
-
-
 def _worker_loop(fetcher, worker_id, num_workers, seed, worker_init_fn, tasks, results, stopping):
     global _worker_info
     _worker_info = WorkerInfo(worker_id, num_workers, seed, fetcher.dataset)
-    _one_thread_each()
-    _keep_freed_memory()
+    # The workers already share the cores among themselves: threads of their own would only take the
+    # cores from one another and from the main process.
+    set_num_threads(1)
+    # A fresh process starts with glibc's low thresholds, so each batch's large temporaries went back to
+    # the kernel when freed and were faulted in again, page by page, for the next batch.
+    keep_freed_memory()
     _seed_worker(seed)
     init_error = None
     if worker_init_fn is not None:
@@ -257,9 +221,7 @@ class WorkerPool:
                  timeout: float = 0, multiprocessing_context=None):
         context = _context(multiprocessing_context)
         resource_tracker.ensure_running()  # one tracker, inherited by forked workers
-        from ..cpu import blas_threads
-
-        blas_threads._controller()  # BLAS found once here, so forked workers need not search for it
+        get_num_threads()  # BLAS found once here, so forked workers need not search for it
         self.num_workers = num_workers
         self.prefetch_factor = prefetch_factor
         self.timeout = timeout
