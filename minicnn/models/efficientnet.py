@@ -11,6 +11,7 @@ from __future__ import annotations
 from .. import nn
 from ..ops import Conv2dNormActivation, SqueezeExcitation, StochasticDepth
 from .mobilenet import make_divisible
+from .mobile_init import init_mobile_weights, uniform_by_outputs
 
 __all__ = ["EfficientNet", "MBConv", "efficientnet_b0"]
 
@@ -91,18 +92,7 @@ class EfficientNet(nn.Module):
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Sequential(nn.Dropout(p=dropout, inplace=True), nn.Linear(last_output, num_classes))
 
-        for module in self.modules():
-            if isinstance(module, nn.Conv2d):
-                nn.init.kaiming_normal_(module.weight, mode="fan_out")
-                if module.bias is not None:
-                    nn.init.zeros_(module.bias)
-            elif isinstance(module, nn.BatchNorm2d):
-                nn.init.ones_(module.weight)
-                nn.init.zeros_(module.bias)
-            elif isinstance(module, nn.Linear):
-                bound = 1.0 / module.out_features ** 0.5
-                nn.init.uniform_(module.weight, -bound, bound)
-                nn.init.zeros_(module.bias)
+        init_mobile_weights(self, uniform_by_outputs)
 
     def forward(self, x):
         x = self.features(x)                 # (N, 1280, 7, 7) at 224x224

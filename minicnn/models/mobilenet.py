@@ -11,6 +11,7 @@ from __future__ import annotations
 from .. import functional as F
 from .. import nn
 from ..ops import Conv2dNormActivation
+from .mobile_init import init_mobile_weights
 
 __all__ = ["MobileNetV2", "InvertedResidual", "ConvBNActivation", "make_divisible", "mobilenet_v2"]
 
@@ -119,17 +120,7 @@ class MobileNetV2(nn.Module):
             nn.Linear(self.last_channel, num_classes),
         )
 
-        for module in self.modules():
-            if isinstance(module, nn.Conv2d):
-                nn.init.kaiming_normal_(module.weight, mode="fan_out")
-                if module.bias is not None:
-                    nn.init.zeros_(module.bias)
-            elif isinstance(module, nn.BatchNorm2d):
-                nn.init.ones_(module.weight)
-                nn.init.zeros_(module.bias)
-            elif isinstance(module, nn.Linear):
-                nn.init.normal_(module.weight, 0, 0.01)
-                nn.init.zeros_(module.bias)
+        init_mobile_weights(self)
 
     def forward(self, x):
         x = self.features(x)                        # (N, 1280, 7, 7) at 224x224

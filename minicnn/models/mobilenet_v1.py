@@ -14,6 +14,7 @@ from __future__ import annotations
 from .. import nn
 from ..ops import Conv2dNormActivation
 from .mobilenet import make_divisible
+from .mobile_init import init_mobile_weights
 
 __all__ = ["DepthwiseSeparableConv", "MobileNetV1", "mobilenet_v1"]
 
@@ -66,15 +67,7 @@ class MobileNetV1(nn.Module):
         self.features = nn.Sequential(*layers)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Sequential(nn.Dropout(p=dropout), nn.Linear(channels, num_classes))
-        for module in self.modules():
-            if isinstance(module, nn.Conv2d):
-                nn.init.kaiming_normal_(module.weight, mode="fan_out")
-            elif isinstance(module, nn.BatchNorm2d):
-                nn.init.ones_(module.weight)
-                nn.init.zeros_(module.bias)
-            elif isinstance(module, nn.Linear):
-                nn.init.normal_(module.weight, 0, 0.01)
-                nn.init.zeros_(module.bias)
+        init_mobile_weights(self)
 
     def forward(self, x):
         x = self.features(x)                    # (N, 1024 * alpha, 7, 7) at 224x224

@@ -13,6 +13,7 @@ from functools import partial
 from .. import nn
 from ..ops import Conv2dNormActivation, SqueezeExcitation
 from .mobilenet import make_divisible
+from .mobile_init import init_mobile_weights
 
 __all__ = ["MobileNetV3", "InvertedResidualConfig", "mobilenet_v3_large", "mobilenet_v3_small"]
 
@@ -142,17 +143,7 @@ class MobileNetV3(nn.Module):
             nn.Dropout(p=dropout, inplace=True),
             nn.Linear(last_channel, num_classes),
         )
-        for module in self.modules():
-            if isinstance(module, nn.Conv2d):
-                nn.init.kaiming_normal_(module.weight, mode="fan_out")
-                if module.bias is not None:
-                    nn.init.zeros_(module.bias)
-            elif isinstance(module, nn.BatchNorm2d):
-                nn.init.ones_(module.weight)
-                nn.init.zeros_(module.bias)
-            elif isinstance(module, nn.Linear):
-                nn.init.normal_(module.weight, 0, 0.01)
-                nn.init.zeros_(module.bias)
+        init_mobile_weights(self)
 
     def forward(self, x):
         x = self.features(x)                    # (N, 960, 7, 7) for Large at 224x224
