@@ -17,8 +17,9 @@ a step is the median over the timed steps (``--steps``, and more until they add 
 LeNet-5's millisecond steps are timed a few hundred times), after warm-up steps; with ``--pairs N`` each case runs N
 pairs of processes (minicnn, then torch), every time is the median over its N runs and every ratio the median of
 the N pair ratios, minicnn / PyTorch (lower is better; 1.0 is parity), with their range. A second table gives,
-per side, the cores kept busy (CPU time / wall time over the timed steps) and the warm-up: each of the first five
-steps as a multiple of the median step. ``--noisy`` keeps one core busy with a background process throughout.
+per side, the cores kept busy (CPU time / wall time over the timed steps) and the warm-up: the wall and CPU time
+of each of the first five steps as multiples of the median step's. ``--noisy`` keeps one core busy with a
+background process throughout.
 """
 from __future__ import annotations
 
@@ -84,7 +85,8 @@ def time_infer_then_train(model, infer, train, steps, warmup, min_seconds):
     train, train_rss = step_timings(train, steps, warmup, min_seconds), peak_rss_mb()
     return {"train_s": train["seconds"], "infer_s": infer["seconds"], "train_rss": train_rss, "infer_rss": infer_rss,
             "train_busy": train["cores_busy"], "infer_busy": infer["cores_busy"],
-            "train_first": train["first"], "infer_first": infer["first"]}
+            "train_first": train["first"], "infer_first": infer["first"],
+            "train_first_cpu": train["first_cpu"], "infer_first_cpu": infer["first_cpu"]}
 
 
 def run_minicnn(case, device, steps, warmup, min_seconds):
@@ -228,9 +230,11 @@ def one_core_burnt(enabled: bool):
 
 
 def warmup_cells(result, key):
-    """Cores busy over the timed steps, and each of the first five steps as a multiple of the median."""
-    firsts = " ".join(f"{t / result[key + '_s']:.2f}" for t in result[key + "_first"])
-    return f"{result[key + '_busy']:.2f}", firsts
+    """Cores busy over the timed steps, and the wall and CPU time of each of the first five steps as
+    multiples of the median step's."""
+    walls = " ".join(f"{t / result[key + '_s']:.2f}" for t in result[key + "_first"])
+    cpus = " ".join(f"{t:.2f}" for t in result[key + "_first_cpu"])
+    return f"{result[key + '_busy']:.2f}", walls, cpus
 
 
 def main(argv=None):
@@ -282,7 +286,8 @@ def main(argv=None):
               "minicnn infer ms | torch infer ms | ratio | pair ratios | "
               "minicnn peak RSS MB (train) | torch peak RSS MB | ratio |")
     lines = [header, "|" + "---|" * 13]
-    warmup_lines = ["| case | pass | framework | cores busy | first 5 steps / median step |", "|---|---|---|---|---|"]
+    warmup_lines = [("| case | pass | framework | cores busy | first 5 steps, wall / median | "
+                     "first 5 steps, CPU time / median |"), "|---|---|---|---|---|---|"]
     with one_core_burnt(args.noisy):
         for case in cases:
             pairs = []

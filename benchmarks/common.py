@@ -106,21 +106,27 @@ def step_timings(step, steps: int, warmup: int, min_seconds: float = 0.0) -> dic
     as long a stretch of the machine's load as a slow one.
 
     Returns ``seconds`` (the median of the timed calls), ``first`` (the wall time of each of the first
-    five calls, warm-up included) and ``cores_busy`` (the process's CPU time over the wall time of the
-    timed calls: 2.0 means both cores of a 2-core machine kept busy throughout)."""
-    times = []
-    for _ in range(warmup):
-        start = time.perf_counter()
+    five calls, warm-up included), ``first_cpu`` (their CPU time, every thread's, as a multiple of the
+    median CPU time of the timed calls: unlike the wall time, it does not move with the load from
+    other processes) and ``cores_busy`` (the process's CPU time over the wall time of the timed calls:
+    2.0 means both cores of a 2-core machine kept busy throughout)."""
+    times, cpu_times = [], []
+
+    def timed_call():
+        cpu, start = time.process_time(), time.perf_counter()
         step()
         times.append(time.perf_counter() - start)
-    timed = []
+        cpu_times.append(time.process_time() - cpu)
+
+    for _ in range(warmup):
+        timed_call()
     cpu_start, wall_start = time.process_time(), time.perf_counter()
-    while len(timed) < steps or (sum(timed) < min_seconds and len(timed) < 10_000):
-        start = time.perf_counter()
-        step()
-        timed.append(time.perf_counter() - start)
+    while len(times) - warmup < steps or (sum(times[warmup:]) < min_seconds and len(times) - warmup < 10_000):
+        timed_call()
     cores_busy = (time.process_time() - cpu_start) / (time.perf_counter() - wall_start)
-    return {"seconds": median(timed), "first": (times + timed)[:5], "cores_busy": cores_busy}
+    steady_cpu = median(cpu_times[warmup:]) or 1e-9
+    return {"seconds": median(times[warmup:]), "first": times[:5], "cores_busy": cores_busy,
+            "first_cpu": [cpu / steady_cpu for cpu in cpu_times[:5]]}
 
 
 def median_step_seconds(step, steps: int, warmup: int, min_seconds: float = 0.0) -> float:
