@@ -2,6 +2,7 @@
 
     python benchmarks/bench_train.py                        # all cases, cpu, markdown table
     python benchmarks/bench_train.py --cases resnet18_b32 --steps 10
+    python benchmarks/bench_train.py --cases resnet18_b32 --pairs 3 --noisy   # one core busy elsewhere
     python benchmarks/bench_train.py --device cuda          # minicnn on CuPy vs torch on CUDA
     python benchmarks/bench_train.py --model densenet121 --batch 4 --input 3,224,224   # any zoo model
 
@@ -13,13 +14,17 @@ returning several outputs in training (inception_v3's aux head) are trained on t
 Every (framework, case) runs in a fresh child process, so its peak RSS is its own; the two frameworks
 alternate case by case, so a burst of load from elsewhere on a shared machine hits both. The time of
 a step is the median over the timed steps (``--steps``, and more until they add up to ``--min-seconds``:
-LeNet-5's millisecond steps are timed a few hundred times), after warm-up steps; with ``--repeats R`` each case runs
-R times per framework and every number is the median over those runs. The ratio column is minicnn / PyTorch
-(lower is better; 1.0 is parity).
+LeNet-5's millisecond steps are timed a few hundred times), after warm-up steps; with ``--pairs N`` each case runs N
+pairs of processes (minicnn, then torch), every time is the median over its N runs and every ratio the median of
+the N pair ratios, minicnn / PyTorch (lower is better; 1.0 is parity), with their range. A second table gives,
+per side, the cores kept busy (CPU time / wall time over the timed steps) and the warm-up: the wall and CPU time
+of each of the first five steps as multiples of the median step's. ``--noisy`` keeps one core busy with a
+background process throughout.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -30,7 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
-from common import machine_description, median, median_step_seconds, publish, set_thread_environment  # noqa: E402
+from common import machine_description, median, publish, set_thread_environment, step_timings  # noqa: E402
 
 # name: (model, model kwargs, input shape without batch, batch size, classes)
 CASES = {
@@ -72,6 +77,18 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def time_infer_then_train(model, infer, train, steps, warmup, min_seconds):
+    """Inference first, then training, so each peak RSS is that of the passes run so far."""
+    model.eval()
+    infer, infer_rss = step_timings(infer, steps, warmup, min_seconds), peak_rss_mb()
+    model.train()
+    train, train_rss = step_timings(train, steps, warmup, min_seconds), peak_rss_mb()
+    return {"train_s": train["seconds"], "infer_s": infer["seconds"], "train_rss": train_rss, "infer_rss": infer_rss,
+            "train_busy": train["cores_busy"], "infer_busy": infer["cores_busy"],
+            "train_first": train["first"], "infer_first": infer["first"],
+            "train_first_cpu": train["first_cpu"], "infer_first_cpu": infer["first_cpu"]}
+
+
 def run_minicnn(case, device, steps, warmup, min_seconds):
     import numpy as np
 
@@ -103,11 +120,7 @@ def run_minicnn(case, device, steps, warmup, min_seconds):
         optimizer.step()
         sync()
 
-    model.eval()
-    infer_s, infer_rss = median_step_seconds(infer, steps, warmup, min_seconds), peak_rss_mb()
-    model.train()
-    train_s, train_rss = median_step_seconds(train, steps, warmup, min_seconds), peak_rss_mb()
-    return {"train_s": train_s, "infer_s": infer_s, "train_rss": train_rss, "infer_rss": infer_rss}
+    return time_infer_then_train(model, infer, train, steps, warmup, min_seconds)
 
 
 def run_torch(case, device, steps, warmup, min_seconds, threads):
@@ -137,11 +150,7 @@ def run_torch(case, device, steps, warmup, min_seconds, threads):
         optimizer.step()
         sync()
 
-    model.eval()
-    infer_s, infer_rss = median_step_seconds(infer, steps, warmup, min_seconds), peak_rss_mb()
-    model.train()
-    train_s, train_rss = median_step_seconds(train, steps, warmup, min_seconds), peak_rss_mb()
-    return {"train_s": train_s, "infer_s": infer_s, "train_rss": train_rss, "infer_rss": infer_rss}
+    return time_infer_then_train(model, infer, train, steps, warmup, min_seconds)
 
 
 def child(args):
@@ -183,15 +192,49 @@ def torch_available(device) -> bool:
 
 
 def median_result(runs):
-    """Each number's median over the child processes that succeeded (None when none did)."""
+    """Each number's median over the child processes that succeeded (None when none did); lists of
+    step times element by element."""
     runs = [run for run in runs if run]
     if not runs:
         return None
-    return {key: median([run[key] for run in runs]) for key in runs[0]}
+    return {key: [median(values) for values in zip(*(run[key] for run in runs))] if isinstance(runs[0][key], list)
+            else median([run[key] for run in runs]) for key in runs[0]}
 
 
-def format_ratio(ours, theirs):
-    return f"{ours / theirs:.2f}" if ours and theirs else "-"
+def pair_ratios(pairs, key):
+    """minicnn / torch of ``key`` in each pair of processes where both succeeded."""
+    return [ours[key] / theirs[key] for ours, theirs in pairs if ours and theirs]
+
+
+def format_ratios(ratios):
+    """The median of the pair ratios, and their range when there are several."""
+    if not ratios:
+        return "-", "-"
+    spread = f"{min(ratios):.2f}-{max(ratios):.2f}" if len(ratios) > 1 else "-"
+    return f"{median(ratios):.2f}", spread
+
+
+@contextlib.contextmanager
+def one_core_burnt(enabled: bool):
+    """With ``enabled``, a background process spins on one core for as long as the block runs (and is
+    stopped however the block ends): the other work a shared machine runs alongside a benchmark."""
+    if not enabled:
+        yield
+        return
+    burner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        yield
+    finally:
+        burner.kill()
+        burner.wait()
+
+
+def warmup_cells(result, key):
+    """Cores busy over the timed steps, and the wall and CPU time of each of the first five steps as
+    multiples of the median step's."""
+    walls = " ".join(f"{t / result[key + '_s']:.2f}" for t in result[key + "_first"])
+    cpus = " ".join(f"{t:.2f}" for t in result[key + "_first_cpu"])
+    return f"{result[key + '_busy']:.2f}", walls, cpus
 
 
 def main(argv=None):
@@ -202,7 +245,10 @@ def main(argv=None):
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--min-seconds", type=float, default=1.0,
                         help="time more steps than --steps until they add up to this (LeNet's ms steps)")
-    parser.add_argument("--repeats", type=int, default=1, help="child processes per framework and case (medians)")
+    parser.add_argument("--pairs", "--repeats", dest="pairs", type=int, default=1,
+                        help="pairs of child processes (minicnn, then torch) per case; ratios are medians of pairs")
+    parser.add_argument("--noisy", action="store_true",
+                        help="keep one core busy with a background process while measuring")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--no-torch", action="store_true", help="leave out the PyTorch column")
     parser.add_argument("--out", help="also write the markdown table to this file")
@@ -236,38 +282,47 @@ def main(argv=None):
             return 0
     with_torch = not args.no_torch and torch_available(args.device)
 
-    header = ("| case | batch | minicnn train ms/step | torch train ms/step | ratio | minicnn img/s | "
-              "minicnn infer ms | torch infer ms | ratio | minicnn peak RSS MB (train) | torch peak RSS MB | ratio |")
-    lines = [header, "|" + "---|" * 12]
-    for case in cases:
-        ours_runs, theirs_runs = [], []
-        for _ in range(args.repeats):  # alternate, so load from elsewhere hits both frameworks
-            ours_runs.append(measure("minicnn", case, args))
-            theirs_runs.append(measure("torch", case, args) if with_torch else None)
-        ours, theirs = median_result(ours_runs), median_result(theirs_runs)
-        batch = CASES[case][3]
-        if ours is None:
-            lines.append(f"| {case} | {batch} | failed |" + " - |" * 9)
+    header = ("| case | batch | minicnn train ms/step | torch train ms/step | ratio | pair ratios | "
+              "minicnn infer ms | torch infer ms | ratio | pair ratios | "
+              "minicnn peak RSS MB (train) | torch peak RSS MB | ratio |")
+    lines = [header, "|" + "---|" * 13]
+    warmup_lines = [("| case | pass | framework | cores busy | first 5 steps, wall / median | "
+                     "first 5 steps, CPU time / median |"), "|---|---|---|---|---|---|"]
+    with one_core_burnt(args.noisy):
+        for case in cases:
+            pairs = []
+            for _ in range(args.pairs):  # alternate, so load from elsewhere hits both frameworks
+                pairs.append((measure("minicnn", case, args), measure("torch", case, args) if with_torch else None))
+            ours, theirs = median_result([p[0] for p in pairs]), median_result([p[1] for p in pairs])
+            batch = CASES[case][3]
+            if ours is None:
+                lines.append(f"| {case} | {batch} | failed |" + " - |" * 10)
+                print(lines[-1], flush=True)
+                continue
+            theirs = theirs or {}
+            row = [
+                case, str(batch),
+                f"{ours['train_s'] * 1e3:.1f}", f"{theirs['train_s'] * 1e3:.1f}" if theirs else "-",
+                *format_ratios(pair_ratios(pairs, "train_s")),
+                f"{ours['infer_s'] * 1e3:.1f}", f"{theirs['infer_s'] * 1e3:.1f}" if theirs else "-",
+                *format_ratios(pair_ratios(pairs, "infer_s")),
+                f"{ours['train_rss']:.0f}", f"{theirs['train_rss']:.0f}" if theirs else "-",
+                format_ratios(pair_ratios(pairs, "train_rss"))[0],
+            ]
+            lines.append("| " + " | ".join(row) + " |")
             print(lines[-1], flush=True)
-            continue
-        theirs = theirs or {}
-        row = [
-            case, str(batch),
-            f"{ours['train_s'] * 1e3:.1f}", f"{theirs['train_s'] * 1e3:.1f}" if theirs else "-",
-            format_ratio(ours["train_s"], theirs.get("train_s")),
-            f"{batch / ours['train_s']:.0f}",
-            f"{ours['infer_s'] * 1e3:.1f}", f"{theirs['infer_s'] * 1e3:.1f}" if theirs else "-",
-            format_ratio(ours["infer_s"], theirs.get("infer_s")),
-            f"{ours['train_rss']:.0f}", f"{theirs['train_rss']:.0f}" if theirs else "-",
-            format_ratio(ours["train_rss"], theirs.get("train_rss")),
-        ]
-        lines.append("| " + " | ".join(row) + " |")
-        print(lines[-1], flush=True)
+            for key in ("train", "infer"):
+                for framework, result in (("minicnn", ours), ("torch", theirs)):
+                    if result:
+                        warmup_lines.append(f"| {case} | {key} | {framework} | " + " | ".join(warmup_cells(result, key))
+                                            + " |")
 
     report = "\n".join(
         [f"Machine: {machine_description(args.threads)}", f"Device: {args.device}",
          f"Command: python benchmarks/bench_train.py {' '.join(argv if argv is not None else sys.argv[1:])}",
-         "", *lines]
+         f"Load: {'one core kept busy by a background process (--noisy)' if args.noisy else 'no added load'}; "
+         f"ratios are minicnn / torch, the median over {args.pairs} pair(s) of processes",
+         "", *lines, "", *warmup_lines]
     )
     publish(report, args.out)
     return 0

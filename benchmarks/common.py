@@ -100,15 +100,35 @@ def publish(report: str, path: str | None) -> None:
             handle.write(report + "\n")
 
 
-def median_step_seconds(step, steps: int, warmup: int, min_seconds: float = 0.0) -> float:
-    """Median wall time of ``step()`` over at least ``steps`` timed calls, after ``warmup`` untimed
-    ones; more calls are timed until they add up to ``min_seconds`` (at most 10,000), so that a
-    millisecond step is measured over as long a stretch of the machine's load as a slow one."""
-    for _ in range(warmup):
-        step()
-    times = []
-    while len(times) < steps or (sum(times) < min_seconds and len(times) < 10_000):
-        start = time.perf_counter()
+def step_timings(step, steps: int, warmup: int, min_seconds: float = 0.0) -> dict:
+    """Time ``step()``: ``warmup`` calls, each timed alone, then at least ``steps`` timed calls, more
+    until they add up to ``min_seconds`` (at most 10,000), so that a millisecond step is measured over
+    as long a stretch of the machine's load as a slow one.
+
+    Returns ``seconds`` (the median of the timed calls), ``first`` (the wall time of each of the first
+    five calls, warm-up included), ``first_cpu`` (their CPU time, every thread's, as a multiple of the
+    median CPU time of the timed calls: unlike the wall time, it does not move with the load from
+    other processes) and ``cores_busy`` (the process's CPU time over the wall time of the timed calls:
+    2.0 means both cores of a 2-core machine kept busy throughout)."""
+    times, cpu_times = [], []
+
+    def timed_call():
+        cpu, start = time.process_time(), time.perf_counter()
         step()
         times.append(time.perf_counter() - start)
-    return median(times)
+        cpu_times.append(time.process_time() - cpu)
+
+    for _ in range(warmup):
+        timed_call()
+    cpu_start, wall_start = time.process_time(), time.perf_counter()
+    while len(times) - warmup < steps or (sum(times[warmup:]) < min_seconds and len(times) - warmup < 10_000):
+        timed_call()
+    cores_busy = (time.process_time() - cpu_start) / (time.perf_counter() - wall_start)
+    steady_cpu = median(cpu_times[warmup:]) or 1e-9
+    return {"seconds": median(times[warmup:]), "first": times[:5], "cores_busy": cores_busy,
+            "first_cpu": [cpu / steady_cpu for cpu in cpu_times[:5]]}
+
+
+def median_step_seconds(step, steps: int, warmup: int, min_seconds: float = 0.0) -> float:
+    """Median wall time of ``step()`` over the timed calls of ``step_timings``."""
+    return step_timings(step, steps, warmup, min_seconds)["seconds"]
