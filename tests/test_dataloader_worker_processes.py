@@ -32,11 +32,21 @@ def _worker_processes():
     return [p for p in multiprocessing.active_children() if p.name.startswith("minicnn-data-worker")]
 
 
-def test_workers_that_do_not_persist_exit_once_their_last_batch_is_in():
+def test_workers_that_do_not_persist_exit_once_their_last_batch_is_in(monkeypatch):
+    import minicnn.data.dataloader as dataloader_module
+
+    pools = []  # the pool the pass starts, so its processes are known even after they have exited
+
+    class RecordedPool(dataloader_module.WorkerPool):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            pools.append(self)
+
+    monkeypatch.setattr(dataloader_module, "WorkerPool", RecordedPool)
     loader = DataLoader(ThreadCounts(), batch_size=1, num_workers=2)
     iterator = iter(loader)
     batches = [next(iterator) for _ in range(len(loader))]  # the last batch is out; the pass is not closed
-    workers = _worker_processes()
+    workers = list(pools[0].processes)
     assert len(batches) == 4 and len(workers) == 2
     for process in workers:
         process.join(timeout=10)
