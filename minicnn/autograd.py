@@ -309,26 +309,29 @@ class Function:
     def apply(cls, *inputs, **params) -> Tensor:
         """Run the operation on Tensors (None allowed for optional inputs) and record it in the graph."""
         ctx = cls()
-        arrays = []
+        # One pass over the inputs: their arrays, one device, and which want a gradient (known before
+        # forward, so forward can skip saving what no backward will read, as in inference).
+        grad_enabled = is_grad_enabled()
+        arrays, needs = [], []
         device = None
         for position, value in enumerate(inputs):
             if value is None:
                 arrays.append(None)
+                needs.append(False)
                 continue
             if not isinstance(value, Tensor):
                 raise TypeError(f"{cls.__name__}: input {position} must be a Tensor, got {type(value).__name__}")
-            value_device = backend.device_of(value.array)
+            array = value.array
+            value_device = "cpu" if type(array) is np.ndarray else backend.device_of(array)
             if device is None:
                 device = value_device
             elif value_device != device and cls is not _ToDevice:
                 raise RuntimeError(
                     f"{cls.__name__}: expected all tensors on one device, found {device} and {value_device}"
                 )
-            arrays.append(value.array)
-        # Known before forward, so forward can skip saving what no backward will read (inference).
-        grad_enabled = is_grad_enabled()
-        needs = tuple(grad_enabled and value is not None and value.requires_grad for value in inputs)
-        ctx.needs_input_grad = needs
+            arrays.append(array)
+            needs.append(grad_enabled and value.requires_grad)
+        ctx.needs_input_grad = needs = tuple(needs)
         if _profiler is None:
             output = ctx.forward(*arrays, **params)
         else:
@@ -340,7 +343,7 @@ class Function:
         result = Tensor._wrap(output)
         if cls.output_may_be_view and versions.is_view_of(output, arrays[0]):
             result._version_counter = inputs[0]._version_counter
-        result.requires_grad = any(needs) and output.dtype.kind == "f"
+        result.requires_grad = True in needs and output.dtype.kind == "f"
         if result.requires_grad:
             ctx.inputs = tuple(_graph_edge(value) for value in inputs)
             result._ctx = ctx

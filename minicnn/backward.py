@@ -24,10 +24,10 @@ def install(tensor_class) -> None:
 
 def _accumulate_leaf_grad(leaf, grad) -> None:
     if leaf.grad is None:
-        leaf.grad = Tensor(grad)
+        leaf.grad = Tensor._wrap(grad)
     else:
         # Out of place: ``grad`` may be the very array another leaf holds (e.g. both inputs of an add).
-        leaf.grad = Tensor(leaf.grad.array + grad)
+        leaf.grad = Tensor._wrap(leaf.grad.array + grad)
 
 
 def topological_order(root) -> list:

@@ -39,13 +39,14 @@ def saved_versions(ctx, inputs, arrays, result) -> tuple:
     kept = ctx.saved + tuple(ctx.__dict__.values())
     if not kept:
         return ()
+    kept = {id(value) for value in kept}
     checks = ()
     for tensor, array in zip(inputs, arrays):
-        if tensor is not None and any(value is array for value in kept):
+        if tensor is not None and id(array) in kept:
             counter = tensor._version_counter
             checks += ((counter, counter.value, array.dtype, array.shape, "an input"),)
     output = result.array
-    if any(value is output for value in kept):
+    if id(output) in kept:
         counter = result._version_counter
         checks += ((counter, counter.value, output.dtype, output.shape, "its output"),)
     return checks

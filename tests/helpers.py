@@ -92,3 +92,19 @@ def big_model_test(test):
     for mark in big_model:
         test = mark(test)
     return test
+
+
+def memory_layouts(values):
+    """The same (N, C, H, W) values as plain NCHW, as a channels-last view, and as a strided (gapped) view:
+    the memory orders an elementwise engine must handle, or hand back to the array code."""
+    channels_last = np.ascontiguousarray(values.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    return {"nchw": values, "channels_last": channels_last, "strided": values[:, :, ::2]}
+
+
+def forward_and_input_grad(op, array, grad_array, engines_on: bool):
+    """``op(x)`` and d(out . grad)/dx, as arrays, with the engines on or off."""
+    with minicnn.engines.engines_enabled(engines_on):
+        x = minicnn.tensor(array, requires_grad=True)
+        out = op(x)
+        out.backward(minicnn.tensor(grad_array))
+    return out.array, x.grad.array

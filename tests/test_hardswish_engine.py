@@ -7,23 +7,13 @@ import minicnn
 import minicnn.functional as F
 from minicnn.cpu.kernels import activation_kernels
 from minicnn.functional.activation_engines import HARDSWISH_ENGINES, flat_memory
-from helpers import import_torch
+from helpers import forward_and_input_grad, import_torch, memory_layouts
 
 DTYPES = [np.float64, np.float32]
 
 
-def layouts(values):
-    """The same values as plain NCHW, as a channels-last view, and as a strided (gapped) view."""
-    channels_last = np.ascontiguousarray(values.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
-    return {"nchw": values, "channels_last": channels_last, "strided": values[:, :, ::2]}
-
-
 def forward_and_grad(array, grad_array, engines_on: bool):
-    with minicnn.engines.engines_enabled(engines_on):
-        x = minicnn.tensor(array, requires_grad=True)
-        out = F.hardswish(x)
-        out.backward(minicnn.tensor(grad_array))
-    return out.array, x.grad.array
+    return forward_and_input_grad(F.hardswish, array, grad_array, engines_on)
 
 
 @pytest.fixture
@@ -37,7 +27,7 @@ def numba_engine(device):
 def test_engine_gives_the_array_codes_bits_and_layout(numba_engine, layout, dtype):
     values = np.random.default_rng(1).uniform(-5, 5, size=(2, 5, 6, 7)).astype(dtype)
     values[0, 0, 0, :4] = [-3.0, 3.0, 0.0, -0.0]
-    array = layouts(values)[layout]
+    array = memory_layouts(values)[layout]
     grad = np.empty_like(array)  # laid out like the input, as the gradient of the next layer is
     grad[...] = np.random.default_rng(2).standard_normal(array.shape)
     engine_out, engine_grad = forward_and_grad(array, grad, True)
@@ -49,9 +39,10 @@ def test_engine_gives_the_array_codes_bits_and_layout(numba_engine, layout, dtyp
 
 @pytest.mark.parametrize("layout, engine_runs", [("nchw", True), ("channels_last", True), ("strided", False)])
 def test_engine_takes_arrays_that_fill_one_block_of_memory(numba_engine, layout, engine_runs):
-    array = layouts(np.zeros((2, 3, 4, 6)))[layout]
+    array = memory_layouts(np.zeros((2, 3, 4, 6)))[layout]
     assert (flat_memory(array) is not None) is engine_runs
-    assert (HARDSWISH_ENGINES.choose(None, array) is not None) is engine_runs
+    with minicnn.engines.engines_enabled(True):  # also under MINICNN_ENGINES=reference
+        assert (HARDSWISH_ENGINES.choose(None, array) is not None) is engine_runs
 
 
 def test_engine_matches_torch_on_infinities_and_nan(numba_engine):

@@ -29,7 +29,8 @@ def chunks(device, monkeypatch, request):
         return per_thread(task, count)
 
     monkeypatch.setattr(parallel, "per_thread", recording)
-    return request.param, seen
+    with minicnn.engines.engines_enabled(True):  # the split passes are engines: on under MINICNN_ENGINES=reference too
+        yield request.param, seen
 
 
 def _split_happened(chunks):

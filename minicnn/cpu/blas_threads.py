@@ -19,7 +19,7 @@ import threading
 SMALL_PRODUCT_FLOPS = 1 << 25
 
 _lock = threading.Lock()
-_state = {"controller": None, "ready": False, "maximum": 1}
+_state = {"controller": None, "ready": False, "maximum": 1, "get": None, "set": None}
 
 
 def _import_threadpoolctl():
@@ -51,8 +51,27 @@ def _controller():
                 if libraries:
                     _state["controller"] = libraries[0]
                     _state["maximum"] = max(1, int(libraries[0].num_threads))
+                    _state["get"], _state["set"] = _switches(libraries[0])
                 _state["ready"] = True
     return _state["controller"]
+
+
+def _switches(library):
+    """The library's (get, set) thread-count calls. For OpenBLAS on its own threads, the C functions
+    themselves: through threadpoolctl's methods a switch costs about 4 us of Python, and a LeNet-5
+    step makes 46 of them. Other libraries (and OpenBLAS built on OpenMP) keep threadpoolctl's calls.
+
+    Only a thread that finds BLAS on more than one thread switches it (``threads_for``), and the
+    worker threads always run inside a switch to one, so they never call ``set``."""
+    if getattr(library, "internal_api", None) == "openblas" and getattr(library, "threading_layer", None) != "openmp":
+        try:
+            get = library._get_symbol("openblas_get_num_threads")
+            set_ = library._get_symbol("openblas_set_num_threads")
+        except Exception:  # a threadpoolctl without this helper
+            get = set_ = None
+        if get is not None and set_ is not None:
+            return get, set_
+    return library.get_num_threads, library.set_num_threads
 
 
 class threads_for:
@@ -68,15 +87,15 @@ class threads_for:
 
     def __enter__(self):
         if self.limited:
-            self.previous = _state["controller"].get_num_threads()
+            self.previous = _state["get"]()
             self.limited = self.previous > 1
             if self.limited:
-                _state["controller"].set_num_threads(1)
+                _state["set"](1)
         return self
 
     def __exit__(self, *exc_info):
         if self.limited:
-            _state["controller"].set_num_threads(self.previous)
+            _state["set"](self.previous)
         return False
 
 
@@ -88,7 +107,6 @@ def maximum_threads() -> int:
 
 def set_maximum_threads(count: int) -> None:
     """Make ``count`` the thread count BLAS runs its large products on (and the thread pool's size)."""
-    controller = _controller()
-    if controller is not None:
-        controller.set_num_threads(count)
+    if _controller() is not None:
+        _state["set"](count)
     _state["maximum"] = count

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function, Tensor
-from .elementwise_engines import ELEMENTWISE_ENGINES
+from .activation_engines import RELU_ENGINES
 
 __all__ = ["relu", "relu6", "leaky_relu", "hardtanh", "sigmoid", "tanh"]
 
@@ -27,40 +27,26 @@ def _check_float(input: Tensor, name: str) -> None:
 
 
 class ReLU(Function):
+    # relu'(x) = 1 where x > 0, else 0 (0 at x = 0, as torch). The mask saved for backward is where
+    # the gradient passes, ``not x <= 0``, which is x > 0 except at NaN, where torch passes it too; and
+    # backward selects rather than multiplies, so an infinite gradient gives 0 where x <= 0, as torch.
     def forward(self, x):
-        xp = backend.get_array_module(x)
         keep_mask = self.needs_input_grad[0]  # a bool mask is all backward needs (1/4 of a float32 copy)
-        engine = ELEMENTWISE_ENGINES.choose(None, x)
-        if engine is None:
-            if keep_mask:
-                self.save_for_backward(x > 0)
-            return xp.maximum(x, 0)
-        out = np.empty_like(x)  # keeps x's memory layout
-        positive = np.empty_like(x, dtype=np.bool_) if keep_mask else None
-
-        def share(start, stop):
-            np.maximum(x[start:stop], 0, out=out[start:stop])
-            if keep_mask:
-                np.greater(x[start:stop], 0, out=positive[start:stop])
-
-        engine.forward(share, len(x), x.size)
+        engine = RELU_ENGINES.choose(None, x)
+        if engine is not None:
+            out, passes = engine.forward(x, keep_mask)
+        else:
+            xp = backend.get_array_module(x)
+            out, passes = xp.maximum(x, 0), (xp.logical_not(x <= 0) if keep_mask else None)
         if keep_mask:
-            self.save_for_backward(positive)
+            self.save_for_backward(passes)
         return out
 
     def backward(self, grad):
-        # relu'(x) = 1 where x > 0, else 0 (0 at x = 0, as torch)
-        (positive,) = self.saved
-        engine = ELEMENTWISE_ENGINES.choose(None, grad)
-        if engine is None:
-            return grad * positive
-        out = np.empty_like(grad)
-
-        def share(start, stop):
-            np.multiply(grad[start:stop], positive[start:stop], out=out[start:stop])
-
-        engine.forward(share, len(grad), grad.size)
-        return out
+        (passes,) = self.saved
+        engine = RELU_ENGINES.choose(None, grad)
+        out = None if engine is None else engine.backward(passes, grad)
+        return backend.get_array_module(grad).where(passes, grad, 0) if out is None else out
 
 
 class HardTanh(Function):

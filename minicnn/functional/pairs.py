@@ -8,6 +8,14 @@ import numbers
 def int_pair(op: str, name: str, value, minimum: int | None = None) -> tuple:
     """``value`` (an int, or a sequence of one or two ints, as torch takes) as a pair of ints, each at
     least ``minimum`` when given: TypeError for anything else, ValueError for an int below ``minimum``."""
+    # Every layer call passes its arguments through here: the common cases (an int, a pair of ints)
+    # return before the general checks below.
+    if type(value) is int:
+        if minimum is None or value >= minimum:
+            return value, value
+    elif type(value) is tuple and len(value) == 2 and type(value[0]) is int and type(value[1]) is int:
+        if minimum is None or (value[0] >= minimum and value[1] >= minimum):
+            return value
     pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
     if len(pair) == 1:
         pair = pair * 2

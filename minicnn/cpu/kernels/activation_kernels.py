@@ -1,4 +1,7 @@
-"""numba kernels for hardswish on the CPU: its forward and its input gradient in one pass each.
+"""numba kernels for relu and hardswish on the CPU: each forward and each input gradient in one pass.
+
+relu's forward writes the output and the mask of the inputs the gradient passes in one pass (numpy:
+two ufuncs), and its backward selects from the bool mask, where numpy's masked copy runs two passes.
 
 In array code ``x * clip(x + 3, 0, 6) / 6`` is four passes over the activations and the gradient's
 slope five more; here each is one read and one write. The kernels take flat, contiguous arrays (the
@@ -28,6 +31,27 @@ def constants(dtype):
 
 
 if numba is not None:
+    @numba.njit(cache=True, nogil=True)
+    def relu_into(x, out, passes):
+        # out = max(x, 0) as numpy's maximum computes it (NaN stays NaN); passes = not (x <= 0), where
+        # torch lets the gradient through (so at NaN too)
+        for i in range(x.size):
+            value = x[i]
+            out[i] = value if (value >= 0 or value != value) else 0
+            passes[i] = not value <= 0
+
+    @numba.njit(cache=True, nogil=True)
+    def relu_no_mask_into(x, out):
+        for i in range(x.size):
+            value = x[i]
+            out[i] = value if (value >= 0 or value != value) else 0
+
+    @numba.njit(cache=True, nogil=True)
+    def relu_grad_into(grad, passes, out):
+        # dx = dy where the gradient passes, else exactly 0 (a select, as torch: an infinite dy gives 0)
+        for i in range(grad.size):
+            out[i] = grad[i] if passes[i] else 0
+
     @numba.njit(cache=True, nogil=True)
     def hardswish_into(x, out, k):
         # out = x * clip(x + 3, 0, 6) / 6; NaN stays NaN (both comparisons are false for it)
