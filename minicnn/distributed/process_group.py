@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import os
+import time
 
 from . import environment
 
@@ -151,6 +152,10 @@ def abort(message: str | None = None, code: int = 1) -> None:
         print(message, file=sys.stderr, flush=True)
     sys.stdout.flush()
     group = _state["group"]
+    if group is not None and message:
+        # mpiexec passes a rank's output on through its proxy process, which the abort can end before it
+        # has read the last lines: the job would stop without saying why (seen once in some hundred runs).
+        time.sleep(0.5)
     if group is not None:
         group.MPI.COMM_WORLD.Abort(code)
     os._exit(code)  # pragma: no cover - Abort does not return
