@@ -41,17 +41,18 @@ def test_linear_skips_gradients_nobody_needs(device):
     assert x.grad is None and w.grad is not None
 
 
-@pytest.mark.parametrize("input_shape, weight_shape, bias_shape, pattern", [
-    ((3, 4), (5, 3), None, r"linear: .*\(5, 3\) expects in_features 3.*\(3, 4\) has in_features 4"),
-    ((4,), (2, 5), None, r"linear: .*expects in_features 5.*has in_features 4"),
-    ((3, 4), (4,), None, r"linear: weight must be 2-d"),
-    ((3, 4), (5, 4), (4,), r"linear: expected bias of shape \(5,\)"),
+@pytest.mark.parametrize("input_shape, weight_shape, bias_shape, error, pattern", [
+    ((3, 4), (5, 3), None, RuntimeError, r"linear: .*\(5, 3\) expects in_features 3.*\(3, 4\) has in_features 4"),
+    ((4,), (2, 5), None, RuntimeError, r"linear: .*expects in_features 5.*has in_features 4"),
+    ((3, 4), (4,), None, ValueError, r"linear: weight must be 2-d"),
+    ((3, 4), (5, 4), (4,), RuntimeError, r"linear: expected bias of shape \(5,\)"),
 ])
-def test_linear_shape_errors_name_linear_and_the_features(device, input_shape, weight_shape, bias_shape, pattern):
+def test_linear_shape_errors_name_linear_and_the_features(device, input_shape, weight_shape, bias_shape, error,
+                                                          pattern):
     x, _ = make_input(input_shape, device=device)
     w, _ = make_input(weight_shape, device=device)
     b = make_input(bias_shape, device=device)[0] if bias_shape else None
-    with pytest.raises(ValueError, match=pattern):
+    with pytest.raises(error, match=pattern):  # torch's types: RuntimeError for the shape mismatches
         F.linear(x, w, b)
 
 

@@ -226,9 +226,9 @@ class Clip(Function):
 class MatMul(Function):
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0:
-            raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes {a.shape} and {b.shape}")
+            raise RuntimeError(f"matmul: both operands need at least 1 dimension, got shapes {a.shape} and {b.shape}")
         if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
-            raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not align")
+            raise RuntimeError(f"matmul: shapes {a.shape} and {b.shape} do not align")
         self.save_for_backward(a, b)
         return products.matmul(a, b)
 

@@ -46,12 +46,12 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     out_features, in_features = weight.shape
     if input.ndim == 0 or input.shape[-1] != in_features:
         actual = input.shape[-1] if input.ndim else "none"
-        raise ValueError(
+        raise RuntimeError(
             f"linear: weight of shape {weight.shape} expects in_features {in_features}, but the input of "
             f"shape {input.shape} has in_features {actual} (expected input shape (*, {in_features}))"
         )
     if bias is not None and bias.shape != (out_features,):
-        raise ValueError(f"linear: expected bias of shape ({out_features},), got {bias.shape}")
+        raise RuntimeError(f"linear: expected bias of shape ({out_features},), got {bias.shape}")
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and t.dtype != input.dtype:
             raise TypeError(f"linear: {name} dtype {t.dtype} does not match input dtype {input.dtype}")

@@ -113,7 +113,7 @@ def reshape(a: Tensor, *shape) -> Tensor:
     if shape.count(-1) > 1 or (-1 not in shape and total != a.numel()) or (
         -1 in shape and (total == 0 or a.numel() % total)
     ):
-        raise ValueError(f"reshape: cannot reshape a tensor of shape {a.shape} ({a.numel()} elements) to {shape}")
+        raise RuntimeError(f"reshape: cannot reshape a tensor of shape {a.shape} ({a.numel()} elements) to {shape}")
     return Reshape.apply(a, shape=tuple(shape))
 
 
@@ -185,7 +185,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
         if t.ndim != first.ndim or any(
             s != f for k, (s, f) in enumerate(zip(t.shape, first.shape)) if k != axis
         ):
-            raise ValueError(
+            raise RuntimeError(
                 f"cat: tensor {i} has shape {t.shape}, which does not match tensor 0's shape {first.shape} "
                 f"outside dimension {dim}"
             )
@@ -196,7 +196,7 @@ def stack(tensors, dim: int = 0) -> Tensor:
     """Stack tensors of equal shape along a new dimension."""
     tensors = list(tensors)
     if not tensors:
-        raise ValueError("stack: expected a non-empty list of tensors")
+        raise RuntimeError("stack: expected a non-empty list of tensors")
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"stack: expected a sequence of Tensors, but element {i} is {type(t).__name__}")
