@@ -5,15 +5,11 @@ In training they normalize with the batch's statistics and fold them into ``runn
 """
 from __future__ import annotations
 
-import numpy as np
-
 from .. import argcheck, backend
 from .. import functional as F
-from ..autograd import Tensor
 from . import init
-from ._utils import check_channels, empty_parameter_data
+from ._utils import check_channels, register_affine, register_running_stats
 from .module import Module
-from .parameter import Parameter
 
 
 class _BatchNorm(Module):
@@ -34,24 +30,8 @@ class _BatchNorm(Module):
         self.momentum = momentum if momentum is None else argcheck.probability(name, "momentum", momentum)
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = Parameter(empty_parameter_data((num_features,), device, dtype))
-            if bias:
-                self.bias = Parameter(empty_parameter_data((num_features,), device, dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", Tensor(empty_parameter_data((num_features,), device, dtype)))
-            self.register_buffer("running_var", Tensor(empty_parameter_data((num_features,), device, dtype)))
-            xp = backend.array_module_for(device or "cpu")
-            self.register_buffer("num_batches_tracked", Tensor(xp.zeros((), dtype=np.int64)))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
+        register_affine(self, (num_features,), affine, bias, device, dtype)
+        register_running_stats(self, num_features, track_running_stats, device, dtype)
         self.reset_parameters()
 
     def reset_running_stats(self) -> None:
