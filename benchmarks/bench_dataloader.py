@@ -3,7 +3,9 @@
     python benchmarks/bench_dataloader.py [--images 768] [--size 64] [--workers 0 2] [--repeats 3] [--persistent]
 
 Each setting iterates one full epoch (batch 64, shuffle, RandomCrop + flip + Normalize) ``repeats``
-times, interleaved with the other settings; the median seconds per epoch is reported.
+times, interleaved with the other settings; the median seconds per epoch is reported. Epochs are
+``--pause`` seconds apart, so that one epoch's leftovers (BLAS threads spinning after their last
+product, exiting workers) do not run into the next one's timing.
 """
 from __future__ import annotations
 
@@ -55,6 +57,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[0, 2])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--persistent", action="store_true", help="keep the workers between epochs")
+    parser.add_argument("--pause", type=float, default=0.3, help="seconds between two timed epochs")
     args = parser.parse_args()
     crop = args.size - args.size // 8
     transform = T.Compose([T.ToTensor(), T.RandomCrop(crop), T.RandomHorizontalFlip(),
@@ -68,6 +71,7 @@ def main() -> None:
         times = {workers: [] for workers in args.workers}
         for _ in range(args.repeats):
             for workers in args.workers:
+                time.sleep(args.pause)
                 times[workers].append(epoch_seconds(loaders[workers]))
     print(f"ImageFolder, {args.images} PNG images {args.size}x{args.size}, batch 64, {os.cpu_count()} cpus, "
           f"load average {os.getloadavg()[0]:.1f}, persistent workers: {args.persistent}")

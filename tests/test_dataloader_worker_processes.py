@@ -1,7 +1,10 @@
 """Worker processes of a DataLoader: one compute thread each, and gone as soon as their work is done."""
 import multiprocessing
+import os
+import sys
 
 import numpy as np
+import pytest
 
 from minicnn.utils.data import DataLoader, Dataset
 
@@ -26,6 +29,33 @@ def test_each_worker_computes_on_one_thread_for_blas_numba_and_minicnns_pool():
     counts = np.concatenate([counts.numpy() for _, counts in DataLoader(ThreadCounts(), batch_size=2,
                                                                          num_workers=2)])
     assert counts.shape == (4, 3) and (counts == 1).all(), counts
+
+
+class OsThreads(Dataset):
+    """Each sample is the number of OS threads (BLAS's included) in the process computing it."""
+
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, index):
+        return np.float32(index), np.int64(len(os.listdir("/proc/self/task")))
+
+
+def test_a_forked_worker_starts_no_blas_threads_and_the_main_process_gets_its_count_back():
+    # Setting OpenBLAS's count in a freshly forked process starts its worker threads, which spin
+    # for about 0.1 s before they sleep: the workers' first batches took twice as long.
+    from minicnn.cpu import blas_threads
+
+    if not sys.platform.startswith("linux") or "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("needs fork and /proc")
+    if blas_threads._controller() is None or blas_threads.maximum_threads() < 2:
+        pytest.skip("threadpoolctl cannot control this BLAS, or it has a single thread")
+    controller = blas_threads._state["controller"]
+    before = controller.get_num_threads()
+    counts = [int(n) for _, threads in DataLoader(OsThreads(), batch_size=1, num_workers=2) for n in threads.numpy()]
+    # each worker's first sample runs before its answer queue's thread exists: the main thread alone
+    assert counts[:2] == [1, 1], counts
+    assert controller.get_num_threads() == before
 
 
 def _worker_processes():

@@ -5,8 +5,10 @@ import os
 import pytest
 
 PACKAGE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "minicnn")
-# Importable from minicnn.cpu anywhere: the switches a program (the CLI, fit) turns on for its own process.
-PUBLIC_CPU_NAMES = {"keep_freed_memory", "set_num_threads", "get_num_threads"}
+# Importable from minicnn.cpu anywhere: the switches a program (the CLI, fit) turns on for its own process,
+# and the thread count across the forks of DataLoader workers.
+PUBLIC_CPU_NAMES = {"keep_freed_memory", "set_num_threads", "get_num_threads", "forking_single_threaded",
+                    "restore_after_fork"}
 
 
 def modules():

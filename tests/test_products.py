@@ -49,6 +49,28 @@ def test_small_products_run_on_one_blas_thread_and_restore_the_count():
     assert controller.get_num_threads() == before
 
 
+def test_forks_start_on_one_blas_thread_and_the_count_comes_back_with_the_next_large_product():
+    if blas_threads._controller() is None or blas_threads.maximum_threads() < 2:
+        pytest.skip("threadpoolctl cannot control this BLAS, or it has a single thread")
+    controller = blas_threads._state["controller"]
+    before = controller.get_num_threads()
+    with blas_threads.forking_single_threaded():
+        assert controller.get_num_threads() == 1  # what a child forked here inherits
+    # given back lazily: small products leave it at one, the process still reports its own count
+    assert controller.get_num_threads() == 1 and blas_threads.maximum_threads() == before
+    with blas_threads.threads_for(blas_threads.SMALL_PRODUCT_FLOPS / 2):
+        assert controller.get_num_threads() == 1
+    assert controller.get_num_threads() == 1
+    with blas_threads.threads_for(blas_threads.SMALL_PRODUCT_FLOPS * 2):
+        assert controller.get_num_threads() == before
+    with blas_threads.forking_single_threaded():
+        pass
+    blas_threads.restore_after_fork()
+    assert controller.get_num_threads() == before
+    blas_threads.restore_after_fork()  # nothing left to give back
+    assert controller.get_num_threads() == before
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(50176, 6), (7, 3), (1, 5), (0, 4)])
 def test_column_sums_equal_numpy_sums(device, dtype, shape):

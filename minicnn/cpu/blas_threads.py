@@ -12,6 +12,7 @@ BLAS it cannot control, BLAS keeps its own setting.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 
@@ -19,7 +20,8 @@ import threading
 SMALL_PRODUCT_FLOPS = 1 << 25
 
 _lock = threading.Lock()
-_state = {"controller": None, "ready": False, "maximum": 1, "get": None, "set": None}
+# "restore": a count to give BLAS back at the next product (see ``forking_single_threaded``)
+_state = {"controller": None, "ready": False, "maximum": 1, "get": None, "set": None, "restore": None}
 
 
 def _import_threadpoolctl():
@@ -86,11 +88,13 @@ class threads_for:
         self.previous = 1
 
     def __enter__(self):
-        if self.limited:
+        if self.limited:  # (after a fork, the count may already be 1 until a large product gives it back)
             self.previous = _state["get"]()
             self.limited = self.previous > 1
             if self.limited:
                 _state["set"](1)
+        elif _state["restore"] is not None:
+            _restore()
         return self
 
     def __exit__(self, *exc_info):
@@ -107,6 +111,43 @@ def maximum_threads() -> int:
 
 def set_maximum_threads(count: int) -> None:
     """Make ``count`` the thread count BLAS runs its large products on (and the thread pool's size)."""
-    if _controller() is not None:
+    # Only when it changes: in a forked process, setting OpenBLAS's count at all restarts its worker
+    # threads, and a fresh worker spins (about 0.1 s of a core) before it sleeps.
+    if _controller() is not None and _state["get"]() != count:
         _state["set"](count)
     _state["maximum"] = count
+    _state["restore"] = None
+
+
+@contextlib.contextmanager
+def forking_single_threaded():
+    """``with forking_single_threaded():`` processes forked inside start with BLAS on one thread, and
+    this process gets its own count back at its next product (or ``restore_after_fork()``).
+
+    OpenBLAS stops its worker threads before a fork and starts them again at the next call that needs
+    them, and also at any change of the count: a new worker thread spins (about 0.1 s of a core, 130
+    ms of CPU measured) before it sleeps. So setting the count in a freshly forked process, or giving
+    it back in this one right after the fork, starts spinning threads just as the children start their
+    work (it made a DataLoader worker's first batch 2x slower). Set before the fork, the count is
+    inherited; given back lazily, it costs nothing until a product wants the threads again."""
+    previous = _state["get"]() if _controller() is not None else 1
+    if previous > 1:
+        _state["set"](1)
+    try:
+        yield
+    finally:
+        if previous > 1:
+            _state["restore"] = previous
+
+
+def restore_after_fork() -> None:
+    """Give BLAS back the count ``forking_single_threaded`` took, if no product has done it yet."""
+    if _state["restore"] is not None:
+        _restore()
+
+
+def _restore() -> None:
+    with _lock:
+        count, _state["restore"] = _state["restore"], None
+        if count is not None:
+            _state["set"](count)

@@ -26,7 +26,7 @@ from multiprocessing import resource_tracker, shared_memory
 import numpy as np
 
 from .. import random as _random
-from ..cpu import get_num_threads, keep_freed_memory, set_num_threads
+from ..cpu import forking_single_threaded, get_num_threads, keep_freed_memory, restore_after_fork, set_num_threads
 
 __all__ = ["WorkerInfo", "get_worker_info", "WorkerPool"]
 
@@ -230,13 +230,14 @@ class WorkerPool:
         self.tasks = [context.Queue() for _ in range(num_workers)]
         self.attached = _Attached(num_workers)
         self.processes = []
-        for worker_id in range(num_workers):
-            process = context.Process(
-                target=_worker_loop, name=f"minicnn-data-worker-{worker_id}", daemon=True,
-                args=(fetcher, worker_id, num_workers, base_seed + worker_id, worker_init_fn,
-                      self.tasks[worker_id], self.results, self.stopping))
-            process.start()
-            self.processes.append(process)
+        with forking_single_threaded():  # the workers' BLAS on one thread, no spinning starts
+            for worker_id in range(num_workers):
+                process = context.Process(
+                    target=_worker_loop, name=f"minicnn-data-worker-{worker_id}", daemon=True,
+                    args=(fetcher, worker_id, num_workers, base_seed + worker_id, worker_init_fn,
+                          self.tasks[worker_id], self.results, self.stopping))
+                process.start()
+                self.processes.append(process)
         self._passes = 0
         self._released = set()  # workers told to exit
 
@@ -341,6 +342,7 @@ class WorkerPool:
                 process.terminate()
             process.join()
         self.attached.close()
+        restore_after_fork()  # this process's BLAS count, if no product has given it back yet
         for q in self.tasks + [self.results]:
             q.cancel_join_thread()
             q.close()
