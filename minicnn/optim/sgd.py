@@ -14,6 +14,7 @@ from __future__ import annotations
 from .. import backend
 from .. import argcheck
 from .optimizer import Optimizer, required
+from .sgd_engines import SGD_ENGINES
 
 
 class SGD(Optimizer):
@@ -43,9 +44,17 @@ class SGD(Optimizer):
             lr, momentum, dampening = float(group["lr"]), float(group["momentum"]), float(group["dampening"])
             weight_decay, nesterov, maximize = float(group["weight_decay"]), group["nesterov"], group["maximize"]
             for param in self._params_with_grad(group):
+                grad = param.grad.array
+                buffer = self.state[param].get("momentum_buffer") if momentum != 0 else None
+                engine = SGD_ENGINES.choose((grad, buffer), param.array)
+                if engine is not None:
+                    buffer = engine.step(param.array, grad, buffer, weight_decay, momentum, dampening, nesterov,
+                                         maximize, lr)
+                    if buffer is not None:
+                        self.state[param]["momentum_buffer"] = buffer
+                    continue
                 xp = backend.get_array_module(param.array)
                 # In place, in one reused scratch array: param.grad is left as backward made it (torch).
-                grad = param.grad.array
                 scratch = self._scratch_like(param.array)
                 if weight_decay != 0:
                     xp.multiply(param.array, weight_decay, out=scratch)
