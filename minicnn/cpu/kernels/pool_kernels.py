@@ -168,12 +168,16 @@ def _to_nhwc(array):
     return array.transpose(0, 2, 3, 1)
 
 
-def _on_chunks_of_samples(kernel, arrays, args):
-    """kernel(*(a[start:stop] for a in arrays), *args) over shares of the samples, one per thread."""
+def _on_chunks_of_samples(kernel, arrays, args, zero_last=False):
+    """kernel(*(a[start:stop] for a in arrays), *args) over shares of the samples, one per thread
+    (split by the size of the largest array). ``zero_last``: each share zeroes its part of the last
+    array first, so that filling the output with zeros is split across the threads too."""
     def chunk(start, stop):
+        if zero_last:
+            arrays[-1][start:stop] = 0
         kernel(*(array[start:stop] for array in arrays), *args)
 
-    parallel.over_leading_axis(chunk, len(arrays[0]), arrays[0].size)
+    parallel.over_leading_axis(chunk, len(arrays[0]), max(array.size for array in arrays))
 
 
 def max_over_windows(x, out, winner, geometry) -> None:
@@ -187,12 +191,13 @@ def max_over_windows(x, out, winner, geometry) -> None:
 
 
 def scatter_window_max(grad, winner, grad_input, geometry) -> None:
-    """Add each ``grad`` element into the zero-filled ``grad_input`` at its window's winning element.
-    Twin of the array code in ``functional.pool.windows``."""
+    """Fill ``grad_input`` (its values on entry do not matter) with zeros and each ``grad`` element
+    added at its window's winning element. Twin of the array code in ``functional.pool.windows``."""
     (kernel_h, kernel_w), (dil_h, dil_w) = geometry.kernel, geometry.dilation
     position = np.arange(kernel_h * kernel_w)
     args = ((position // kernel_w) * dil_h, (position % kernel_w) * dil_w) + geometry.stride + geometry.padding
     if _channels_last(grad_input):
-        _on_chunks_of_samples(_scatter_nhwc, (_to_nhwc(grad), _to_nhwc(winner), _to_nhwc(grad_input)), args)
+        _on_chunks_of_samples(_scatter_nhwc, (_to_nhwc(grad), _to_nhwc(winner), _to_nhwc(grad_input)), args,
+                              zero_last=True)
     else:
-        _on_chunks_of_samples(_scatter_nchw, (grad, winner, grad_input), args)
+        _on_chunks_of_samples(_scatter_nchw, (grad, winner, grad_input), args, zero_last=True)

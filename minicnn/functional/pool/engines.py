@@ -34,8 +34,7 @@ class MaxPoolKernels(Engine):
     def backward(self, grad, winner, geometry, input_shape, layout_channels_last: bool):
         """dX (input_shape, in the given layout): each dY added at its window's winner."""
         grad_input = empty_in_layout(np, input_shape, grad.dtype, layout_channels_last)
-        grad_input.fill(0)
-        pool_kernels.scatter_window_max(grad, winner, grad_input, geometry)
+        pool_kernels.scatter_window_max(grad, winner, grad_input, geometry)  # zeroes it, share by share
         return grad_input
 
 
