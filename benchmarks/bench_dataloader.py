@@ -21,6 +21,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
+import minicnn  # noqa: E402
 from minicnn.data import ImageFolder, transforms as T  # noqa: E402
 from minicnn.utils.data import DataLoader  # noqa: E402
 
@@ -59,6 +60,7 @@ def main() -> None:
     parser.add_argument("--persistent", action="store_true", help="keep the workers between epochs")
     parser.add_argument("--pause", type=float, default=0.3, help="seconds between two timed epochs")
     args = parser.parse_args()
+    minicnn.cpu.keep_freed_memory()  # as the training loop the batches feed does (minicnn/cpu/host_memory.py)
     crop = args.size - args.size // 8
     transform = T.Compose([T.ToTensor(), T.RandomCrop(crop), T.RandomHorizontalFlip(),
                            T.Normalize((0.5, 0.5, 0.5), (0.25, 0.25, 0.25))])
