@@ -153,17 +153,47 @@ def test_transform_kernels_are_adjoint_pairs():
     padded = rng.standard_normal((n, 2 * tiles_h + 2, 2 * tiles_w + 2, channels))
     tile_values = rng.standard_normal((16, count, channels))
     v = np.empty_like(tile_values)
-    winograd_kernels.input_transform(padded, v)
+    winograd_kernels.input_transform(padded, v, 0)
     back = np.empty_like(padded)
-    winograd_kernels.input_transform_adjoint(tile_values, back)
+    winograd_kernels.input_transform_adjoint(tile_values, back, 0)
     assert np.isclose(np.vdot(v, tile_values), np.vdot(padded, back), rtol=1e-12)
 
     image = rng.standard_normal((n, 2 * tiles_h, 2 * tiles_w, channels))
     out = np.empty_like(image)
-    winograd_kernels.output_transform(tile_values, out)
+    winograd_kernels.output_transform(tile_values, out, 0)
     m = np.empty_like(tile_values)
-    winograd_kernels.output_transform_adjoint(image, m)
+    winograd_kernels.output_transform_adjoint(image, m, 0)
     assert np.isclose(np.vdot(out, image), np.vdot(tile_values, m), rtol=1e-12)
+
+
+@needs_numba
+def test_a_chunk_of_images_reads_and_writes_its_own_tiles_of_the_batch_array():
+    rng = np.random.default_rng(2)
+    n, tiles_h, tiles_w, channels = 3, 2, 2, 4
+    per_image = tiles_h * tiles_w
+    padded = rng.standard_normal((n, 2 * tiles_h + 2, 2 * tiles_w + 2, channels))
+    whole = np.empty((16, n * per_image, channels))
+    winograd_kernels.input_transform(padded, whole, 0)
+    chunked = np.full_like(whole, np.nan)
+    winograd_kernels.input_transform(padded[:1], chunked, 0)
+    winograd_kernels.input_transform(padded[1:], chunked, per_image)  # images 1-2: tiles from 4 on
+    assert np.array_equal(chunked, whole)
+    out_whole = np.empty((n, 2 * tiles_h, 2 * tiles_w, channels))
+    winograd_kernels.output_transform(whole, out_whole, 0)
+    out_chunk = np.empty((n - 1,) + out_whole.shape[1:])
+    winograd_kernels.output_transform(whole, out_chunk, per_image)
+    assert np.array_equal(out_chunk, out_whole[1:])
+    m_whole = np.empty_like(whole)
+    winograd_kernels.output_transform_adjoint(out_whole, m_whole, 0)
+    m_chunked = np.full_like(whole, np.nan)
+    winograd_kernels.output_transform_adjoint(out_whole[:2], m_chunked, 0)
+    winograd_kernels.output_transform_adjoint(out_whole[2:], m_chunked, 2 * per_image)
+    assert np.array_equal(m_chunked, m_whole)
+    back_whole = np.empty_like(padded)
+    winograd_kernels.input_transform_adjoint(whole, back_whole, 0)
+    back_chunk = np.empty_like(padded[1:])
+    winograd_kernels.input_transform_adjoint(whole, back_chunk, per_image)
+    assert np.array_equal(back_chunk, back_whole[1:])
 
 
 def test_weight_transform_and_its_adjoint():

@@ -108,31 +108,32 @@ def _product(a, b):
         return np.matmul(a, b)
 
 
-def input_tiles(x, v=None):
-    """V (16, N*TH*TW, C) of x (N, H, W, C), into ``v`` or this thread's "winograd_v" buffer."""
+def input_tiles(x, v=None, first=0):
+    """V (16, N*TH*TW, C) of x (N, H, W, C), into this thread's "winograd_v" buffer, or into the tiles of
+    ``v`` from ``first`` on (the whole batch's tile array, of which x's images are a chunk)."""
     n, height, width, channels = x.shape
     tiles_h, tiles_w = tiles(height, width)
     if v is None:
         v = scratch(np, (16, n * tiles_h * tiles_w, channels), x.dtype, slot="winograd_v")
-    winograd_kernels.input_transform(_padded_input(x), v)
+    winograd_kernels.input_transform(_padded_input(x), v, first)
     return v
 
 
-def output_from_tiles(m, out):
-    """out (N, H, W, K) = A^T M A, tile by tile, from M (16, N*TH*TW, K)."""
+def output_from_tiles(m, out, first=0):
+    """out (N, H, W, K) = A^T M A, tile by tile, from the tiles of M (16, T, K) from ``first`` on."""
     n, height, width, channels = out.shape
     tiles_h, tiles_w = tiles(height, width)
     if (height, width) == (2 * tiles_h, 2 * tiles_w):
-        winograd_kernels.output_transform(m, out)
+        winograd_kernels.output_transform(m, out, first)
     else:  # odd sides: the last tile row/column is half outside the image
         whole = scratch(np, (n, 2 * tiles_h, 2 * tiles_w, channels), m.dtype, slot="winograd_out")
-        winograd_kernels.output_transform(m, whole)
+        winograd_kernels.output_transform(m, whole, first)
         out[...] = whole[:, :height, :width]
 
 
-def gradient_tiles(grad, grad_m=None):
-    """dM (16, N*TH*TW, K) = A dY A^T, tile by tile, from dY (N, H, W, K), into ``grad_m`` or this
-    thread's "winograd_m" buffer."""
+def gradient_tiles(grad, grad_m=None, first=0):
+    """dM (16, N*TH*TW, K) = A dY A^T, tile by tile, from dY (N, H, W, K), into this thread's
+    "winograd_m" buffer or into the tiles of ``grad_m`` from ``first`` on."""
     n, height, width, channels = grad.shape
     tiles_h, tiles_w = tiles(height, width)
     if (height, width) != (2 * tiles_h, 2 * tiles_w):  # odd sides: zeros outside the image
@@ -142,16 +143,17 @@ def gradient_tiles(grad, grad_m=None):
         grad = whole
     if grad_m is None:
         grad_m = scratch(np, (16, n * tiles_h * tiles_w, channels), grad.dtype, slot="winograd_m")
-    winograd_kernels.output_transform_adjoint(grad, grad_m)
+    winograd_kernels.output_transform_adjoint(grad, grad_m, first)
     return grad_m
 
 
-def input_grad_from_tiles(grad_v, grad_x):
-    """dX (N, H, W, C): B dV B^T of every tile added onto its patch, written into ``grad_x``."""
+def input_grad_from_tiles(grad_v, grad_x, first=0):
+    """dX (N, H, W, C): B dV B^T of every tile (those of ``grad_v`` from ``first`` on) added onto its
+    patch, written into ``grad_x``."""
     n, height, width, channels = grad_x.shape
     tiles_h, tiles_w = tiles(height, width)
     padded = scratch(np, (n, 2 * tiles_h + 2, 2 * tiles_w + 2, channels), grad_v.dtype, slot="winograd_in")
-    winograd_kernels.input_transform_adjoint(grad_v, padded)
+    winograd_kernels.input_transform_adjoint(grad_v, padded, first)
     grad_x[...] = padded[:, 1:height + 1, 1:width + 1]
 
 
@@ -201,14 +203,14 @@ def forward(x, weight, out):
         return ut
     images = _ImageSplit(x)
     v = images.tile_array(x.shape[3])
-    images.run(lambda start, stop, tiles_of: input_tiles(x[start:stop], v[:, tiles_of]))
+    images.run(lambda start, stop, first: input_tiles(x[start:stop], v, first))
     m = images.tile_array(ut.shape[1], slot="winograd_m")
 
     def positions(first, stop):
         np.matmul(v[first:stop], ut[first:stop].transpose(0, 2, 1), out=m[first:stop])
 
     parallel.run_chunks(positions, 16, parallel.chunk_size(16, 16))
-    images.run(lambda start, stop, tiles_of: output_from_tiles(m[:, tiles_of], out[start:stop]))
+    images.run(lambda start, stop, first: output_from_tiles(m, out[start:stop], first))
     return ut
 
 
@@ -237,10 +239,10 @@ def backward(x, grad, weight, need_w, grad_x, ut=None):
     else:
         images = _ImageSplit(x)
         grad_m = images.tile_array(grad.shape[3], slot="winograd_m")
-        images.run(lambda start, stop, tiles_of: gradient_tiles(grad[start:stop], grad_m[:, tiles_of]))
+        images.run(lambda start, stop, first: gradient_tiles(grad[start:stop], grad_m, first))
         v = images.tile_array(x.shape[3])
         if need_w:
-            images.run(lambda start, stop, tiles_of: input_tiles(x[start:stop], v[:, tiles_of]))
+            images.run(lambda start, stop, first: input_tiles(x[start:stop], v, first))
         grad_ut = np.empty((16, grad.shape[3], x.shape[3]), dtype=x.dtype) if need_w else None
 
         def positions(first, stop):
@@ -251,7 +253,7 @@ def backward(x, grad, weight, need_w, grad_x, ut=None):
 
         parallel.run_chunks(positions, 16, parallel.chunk_size(16, 16))
         if need_x:
-            images.run(lambda start, stop, tiles_of: input_grad_from_tiles(v[:, tiles_of], grad_x[start:stop]))
+            images.run(lambda start, stop, first: input_grad_from_tiles(v, grad_x[start:stop], first))
     return weight_transform_adjoint(grad_ut) if need_w else None
 
 
@@ -268,9 +270,9 @@ class _ImageSplit:
         return scratch(np, (16, self.batch * self.tiles_per_image, channels), self.dtype, slot=slot)
 
     def run(self, task):
-        """task(start, stop, tiles_of): images start..stop, whose tiles are ``tiles_of`` (a slice)."""
+        """task(start, stop, first): images start..stop, whose tiles begin at tile ``first``."""
         per_image = self.tiles_per_image
-        parallel.run_chunks(lambda start, stop: task(start, stop, slice(start * per_image, stop * per_image)),
+        parallel.run_chunks(lambda start, stop: task(start, stop, start * per_image),
                             self.batch, parallel.chunk_size(self.batch, self.batch))
 
 
