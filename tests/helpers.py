@@ -108,3 +108,21 @@ def forward_and_input_grad(op, array, grad_array, engines_on: bool):
         out = op(x)
         out.backward(minicnn.tensor(grad_array))
     return out.array, x.grad.array
+
+
+def assert_same_optimizer_trajectory(trajectory, shapes, dtype, options):
+    """``trajectory(shapes, dtype, options, engines_on)`` -> (parameters, buffers) gives the same bits with
+    the engines on and off: what an optimizer engine's tests check (buffers None on both sides or equal)."""
+    import itertools
+
+    from minicnn.cpu import parallel
+
+    assert max(int(np.prod(shape)) for shape in shapes) >= parallel.MINIMUM_SPLIT_ELEMENTS  # one split update
+    engine_params, engine_buffers = trajectory(shapes, dtype, options, True)
+    reference_params, reference_buffers = trajectory(shapes, dtype, options, False)
+    for got, expected in itertools.chain(zip(engine_params, reference_params), zip(engine_buffers, reference_buffers)):
+        if expected is None:
+            assert got is None
+            continue
+        assert got.dtype == dtype and got.shape == expected.shape
+        assert np.array_equal(got, expected)

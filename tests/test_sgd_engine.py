@@ -1,14 +1,12 @@
 """SGD's CPU engine (``optim/sgd_engines.py``): the array code's bits for every option, over several steps,
 small parameters and parameters split across the cores; what it does not take goes to the array code."""
-import itertools
-
 import numpy as np
 import pytest
 
 import minicnn
-from minicnn.cpu import parallel
 from minicnn.cpu.kernels import optimizer_kernels
 from minicnn.optim.sgd_engines import SGD_ENGINES
+from helpers import assert_same_optimizer_trajectory
 
 DTYPES = [np.float64, np.float32]
 # (momentum, dampening, nesterov, weight_decay, maximize): every branch of the update
@@ -46,16 +44,7 @@ def trajectory(shapes, dtype, options, engines_on, steps=4, grad_order="C"):
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("options", OPTIONS, ids=lambda o: "m{}-d{}-n{}-wd{}-max{}".format(*o))
 def test_engine_gives_the_array_codes_bits(host, dtype, options):
-    shapes = [(7,), (4, 3, 5, 5), (300, 1000)]
-    assert 300 * 1000 >= parallel.MINIMUM_SPLIT_ELEMENTS
-    engine_params, engine_buffers = trajectory(shapes, dtype, options, True)
-    reference_params, reference_buffers = trajectory(shapes, dtype, options, False)
-    for got, expected in itertools.chain(zip(engine_params, reference_params), zip(engine_buffers, reference_buffers)):
-        if expected is None:
-            assert got is None
-            continue
-        assert got.dtype == dtype and got.shape == expected.shape
-        assert np.array_equal(got, expected)
+    assert_same_optimizer_trajectory(trajectory, [(7,), (4, 3, 5, 5), (300, 1000)], dtype, options)
 
 
 def test_engine_takes_host_float_parameters_with_matching_gradients(host):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 
 from .. import argcheck, backend
+from .adam_engines import ADAM_ENGINES
 from .optimizer import Optimizer
 
 
@@ -53,9 +54,6 @@ class Adam(Optimizer):
             for param in self._params_with_grad(group):
                 xp = backend.get_array_module(param.array)
                 grad = param.grad.array
-                # Two reused scratch arrays instead of a fresh temporary per term; param.grad is left
-                # as backward made it (torch).
-                scratch = self._scratch_like(param.array)
                 state = self.state[param]
                 if not state:
                     state["step"] = 0
@@ -65,6 +63,18 @@ class Adam(Optimizer):
                         state["max_exp_avg_sq"] = xp.zeros_like(param.array)
                 state["step"] += 1
                 step = state["step"]
+                step_size = lr / (1 - beta1**step)
+                bias_correction2_sqrt = math.sqrt(1 - beta2**step)
+                moments = (state["exp_avg"], state["exp_avg_sq"], state.get("max_exp_avg_sq") if amsgrad else None)
+                engine = ADAM_ENGINES.choose((grad,) + moments, param.array)
+                if engine is not None and not (amsgrad and moments[2] is None):
+                    engine.step(param.array, grad, *moments, lr=lr, betas=(beta1, beta2), eps=eps,
+                                weight_decay=weight_decay, decoupled=self.decoupled_weight_decay, maximize=maximize,
+                                step_size=step_size, bias_correction2_sqrt=bias_correction2_sqrt)
+                    continue
+                # Two reused scratch arrays instead of a fresh temporary per term; param.grad is left
+                # as backward made it (torch).
+                scratch = self._scratch_like(param.array)
                 if weight_decay != 0 and not self.decoupled_weight_decay:
                     penalized = xp.multiply(param.array, weight_decay, out=self._scratch_like(param.array, slot=1))
                     if maximize:
@@ -89,8 +99,6 @@ class Adam(Optimizer):
                     second_moment = state["max_exp_avg_sq"]
                 else:
                     second_moment = exp_avg_sq
-                step_size = lr / (1 - beta1**step)
-                bias_correction2_sqrt = math.sqrt(1 - beta2**step)
                 # The scratch array holds denom, then the update m / denom scaled by the step size.
                 update = xp.sqrt(second_moment, out=scratch)
                 update /= bias_correction2_sqrt

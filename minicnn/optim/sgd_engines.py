@@ -13,7 +13,8 @@ from ..cpu.kernels import optimizer_kernels
 from ..engines import Engine, EngineTable
 
 
-def _fits(param, other) -> bool:
+def fits(param, other) -> bool:
+    """``other`` can be read element for element with ``param``: same shape, dtype and C order."""
     return (type(other) is np.ndarray and other.dtype == param.dtype and other.shape == param.shape
             and other.flags.c_contiguous)
 
@@ -25,7 +26,7 @@ class FusedSGDKernel(Engine):
     def applies(self, geometry, param) -> bool:
         grad, buffer = geometry
         return (optimizer_kernels.usable(param) and param.flags.c_contiguous and param.flags.writeable
-                and _fits(param, grad) and (buffer is None or _fits(param, buffer)))
+                and fits(param, grad) and (buffer is None or fits(param, buffer)))
 
     def step(self, param, grad, buffer, weight_decay, momentum, dampening, nesterov, maximize, lr):
         """Update ``param`` (and ``buffer``) in place; returns the momentum buffer, a new one on the
