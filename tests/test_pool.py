@@ -202,13 +202,17 @@ def geometry_for(shape, kernel, stride, padding, dilation, ceil_mode):
     ((2, 3), (1, 2), (1, 1), (2, 1), False),
     ((3, 2), (3, 2), (1, 0), (3, 1), True),
     ((2, 2), (2, 2), (0, 0), (1, 1), False),
-], ids=["overlapping_ceil", "dilated_nonsquare", "dilated_rows_skip_padding", "tiling"])
-def test_max_pool_engine_matches_reference(window, dtype, channels_last, grad_channels_last):
+    ((17, 16), (1, 1), (0, 0), (1, 1), False),
+], ids=["overlapping_ceil", "dilated_nonsquare", "dilated_rows_skip_padding", "tiling", "int32_winners"])
+@pytest.mark.parametrize("channels", [3, 19], ids=["3ch", "19ch"])  # 19: the kernels' vector loops and their tails
+def test_max_pool_engine_matches_reference(window, dtype, channels_last, grad_channels_last, channels):
     """Same maxima, same winners (ties, NaN, windows that start in the padding, a valid -inf that must
     beat the padding) and the same gradient from the numba engine and the reference windows."""
     rng = np.random.default_rng(7)
-    x = rng.integers(-3, 4, size=(2, 3, 8, 7)).astype(dtype)  # integers: plenty of ties
+    size = (2, channels, 18, 17) if window[0][0] > 8 else (2, channels, 8, 7)  # a window of 272: int32 winners
+    x = rng.integers(-3, 4, size=size).astype(dtype)  # integers: plenty of ties
     x[1, 2, 3, 3] = np.nan
+    x[0, channels - 1, 1:3, 2] = np.nan  # in the vector loop's lanes too; a later NaN replaces the earlier one
     x[0, 1] = -np.inf
     if channels_last:
         x = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
@@ -219,11 +223,31 @@ def test_max_pool_engine_matches_reference(window, dtype, channels_last, grad_ch
     np.testing.assert_array_equal(out, out_twin)
     np.testing.assert_array_equal(winner, winner_twin)
     grad = rng.standard_normal(out.shape).astype(dtype)
+    grad[0, 0, 0, 0] = np.inf  # reaches its winner only: no inf * 0 = NaN next to it
     if grad_channels_last:
         grad = np.ascontiguousarray(grad.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
     grad_input = engine.backward(grad, winner, geometry, x.shape, channels_last)
     grad_twin = pool_windows.scatter_window_max(grad, winner, geometry, x.shape, channels_last)
-    np.testing.assert_allclose(grad_input, grad_twin, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(grad_input, grad_twin, rtol=1e-6, atol=1e-6)  # inf where it is, no NaN
+
+
+@pytest.mark.skipif(not pool_kernels.usable(np.zeros(1)), reason="numba is not installed")
+def test_channels_last_max_pool_backward_kernels_agree_bit_for_bit():
+    """The vectorized backward (every window element, wide channels) and the jump-to-winner one (few
+    channels) add the same numbers in the same order."""
+    rng = np.random.default_rng(11)
+    geometry = geometry_for((2, 19, 9, 8), (3, 3), (2, 2), (1, 1), (1, 1), True)  # overlapping windows
+    out_h, out_w = geometry.output
+    grad = rng.standard_normal((2, out_h, out_w, 19))
+    winner = rng.integers(0, 9, size=grad.shape).astype(np.uint8)
+    position = np.arange(9)
+    gathered, scattered = np.zeros((2, 9, 8, 19)), np.zeros((2, 9, 8, 19))
+    pool_kernels._gather_nhwc(grad, winner, gathered, *geometry.kernel, *geometry.stride, *geometry.padding,
+                              *geometry.dilation)
+    pool_kernels._scatter_nhwc(grad, winner, scattered, position // 3, position % 3, *geometry.stride,
+                               *geometry.padding)
+    np.testing.assert_array_equal(gathered, scattered)
+    assert np.count_nonzero(gathered) > 0
 
 
 # ----------------------------------------------------------------------------------------------

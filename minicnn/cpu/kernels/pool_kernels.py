@@ -23,6 +23,11 @@ except ImportError:  # numba is optional: without it the array code runs
 # of microseconds, far more on a loaded machine.
 MIN_ELEMENTS = 1 << 14
 
+# From this many channels the channels-last backward visits every window element with vector
+# instructions (_gather_nhwc); below it, a vector holds more lanes than there are channels and
+# jumping straight to each winner is faster (64x6x28x28 2x2: 364 against 540 us).
+VECTOR_CHANNELS = 8
+
 
 def usable(array, elements: int | None = None) -> bool:
     """True when ``array`` is a host numpy float32/float64 array, numba is installed and (when
@@ -44,6 +49,12 @@ if numba is not None:
     # Window elements outside the input are skipped (padding counts as -inf): no padded copy is made.
     # Each window starts from -inf with the winner at its first element inside the input, then takes
     # every element that is larger or NaN, in row-major order: torch's loop exactly.
+    # The take is written without a branch: ``mask`` is all ones (take) or all zeros in the winner's
+    # dtype, and the winner is blended through it. With ``if value > best: best, won = value, position``
+    # the compiled loop branches on every element, and on real activations (half of them zero after
+    # a ReLU) that branch is a coin toss the CPU mispredicts half the time; the blend compiles to
+    # compares and selects over many channels at once (2x2 pooling of a channels-last 32x64x32x32
+    # on one core: 7.1 -> 0.57 ms; ResNet's 3x3 stride-2 pooling of 8x64x112x112: 48 -> 3.1 ms).
 
     @numba.njit(cache=True)
     def _first_inside(start, dilation):
@@ -70,9 +81,10 @@ if numba is not None:
             for ow in range(out_w):
                 left = ow * stride_w - pad_w
                 first = first_i * kernel_w + _first_inside(left, dil_w)
+                best, won = out[n, oh, ow], winner[n, oh, ow]
                 for c in range(channels):
-                    out[n, oh, ow, c] = -np.inf
-                    winner[n, oh, ow, c] = first
+                    best[c] = -np.inf
+                    won[c] = first
                 for i in range(kernel_h):
                     h = top + i * dil_h
                     if h < 0 or h >= height:
@@ -81,11 +93,14 @@ if numba is not None:
                         w = left + j * dil_w
                         if w < 0 or w >= width:
                             continue
+                        values = x[n, h, w]
+                        position = winner.dtype.type(i * kernel_w + j)
                         for c in range(channels):
-                            value = x[n, h, w, c]
-                            if value > out[n, oh, ow, c] or value != value:
-                                out[n, oh, ow, c] = value
-                                winner[n, oh, ow, c] = i * kernel_w + j
+                            value = values[c]
+                            old = best[c]
+                            mask = position - position - winner.dtype.type((value > old) | (value != value))
+                            best[c] = max(old, value) if value == value else value
+                            won[c] = (won[c] & ~mask) | (position & mask)
 
     @numba.njit(cache=True)
     def _inside_range(offset, stride, size, count):
@@ -126,11 +141,13 @@ if numba is not None:
                         values = x[n, c, h, start:start + (hi - lo - 1) * stride_w + 1:stride_w]
                         best = out[n, c, oh, lo:hi]
                         won = winner[n, c, oh, lo:hi]
+                        position = winner.dtype.type(i * kernel_w + j)
                         for k in range(hi - lo):
                             value = values[k]
-                            if value > best[k] or value != value:
-                                best[k] = value
-                                won[k] = i * kernel_w + j
+                            old = best[k]
+                            mask = position - position - winner.dtype.type((value > old) | (value != value))
+                            best[k] = max(old, value) if value == value else value
+                            won[k] = (won[k] & ~mask) | (position & mask)
 
     @numba.njit(cache=True, nogil=True)
     def _scatter_nhwc(grad, winner, grad_input, row_offset, col_offset, stride_h, stride_w, pad_h, pad_w):
@@ -148,6 +165,34 @@ if numba is not None:
                         w = ow * stride_w - pad_w + col_offset[position]
                         if 0 <= h < height and 0 <= w < width:
                             grad_input[n, h, w, c] += grad[n, oh, ow, c]
+
+    @numba.njit(cache=True, nogil=True)
+    def _gather_nhwc(grad, winner, grad_input, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w):
+        # The same sums as _scatter_nhwc, in the forward's loop order: each window element inside the
+        # input adds, channel by channel, the window's dY where that element won and 0 elsewhere. No
+        # branch and no table lookup: the loop over the channels runs in vector registers, which pays
+        # for visiting every window element (2x2 pooling of 32x64x32x32: 2.0 -> 0.6 ms). Each input
+        # element receives its additions in the same window order as in _scatter_nhwc, so the two
+        # give the same bits.
+        batch, out_h, out_w, channels = grad.shape
+        height, width = grad_input.shape[1], grad_input.shape[2]
+        for n in range(batch):
+            for oh in range(out_h):
+                for ow in range(out_w):
+                    dy, won = grad[n, oh, ow], winner[n, oh, ow]
+                    zero = grad_input.dtype.type(0)
+                    for i in range(kernel_h):
+                        h = oh * stride_h - pad_h + i * dil_h
+                        if h < 0 or h >= height:
+                            continue
+                        for j in range(kernel_w):
+                            w = ow * stride_w - pad_w + j * dil_w
+                            if w < 0 or w >= width:
+                                continue
+                            target = grad_input[n, h, w]
+                            position = winner.dtype.type(i * kernel_w + j)
+                            for c in range(channels):
+                                target[c] += dy[c] if won[c] == position else zero
 
     @numba.njit(cache=True, nogil=True)
     def _scatter_nchw(grad, winner, grad_input, row_offset, col_offset, stride_h, stride_w, pad_h, pad_w):
@@ -196,8 +241,11 @@ def scatter_window_max(grad, winner, grad_input, geometry) -> None:
     (kernel_h, kernel_w), (dil_h, dil_w) = geometry.kernel, geometry.dilation
     position = np.arange(kernel_h * kernel_w)
     args = ((position // kernel_w) * dil_h, (position % kernel_w) * dil_w) + geometry.stride + geometry.padding
-    if _channels_last(grad_input):
-        _on_chunks_of_samples(_scatter_nhwc, (_to_nhwc(grad), _to_nhwc(winner), _to_nhwc(grad_input)), args,
-                              zero_last=True)
+    nhwc = (_to_nhwc(grad), _to_nhwc(winner), _to_nhwc(grad_input))
+    if _channels_last(grad_input) and grad.shape[1] >= VECTOR_CHANNELS:
+        window = geometry.kernel + geometry.stride + geometry.padding + geometry.dilation
+        _on_chunks_of_samples(_gather_nhwc, nhwc, window, zero_last=True)
+    elif _channels_last(grad_input):
+        _on_chunks_of_samples(_scatter_nhwc, nhwc, args, zero_last=True)
     else:
         _on_chunks_of_samples(_scatter_nchw, (grad, winner, grad_input), args, zero_last=True)

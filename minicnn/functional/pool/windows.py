@@ -94,14 +94,17 @@ def scatter_window_max(grad, winner, geometry, input_shape, layout_channels_last
     hit = empty_in_layout(xp, grad.shape, np.bool_, channels_last(winner))
     overlap = geometry.windows_overlap()
     share = None if not overlap else empty_in_layout(xp, grad.shape, grad.dtype, channels_last(grad))
+    # copied where hit, not multiplied by hit: an inf or NaN gradient must reach its winner only
+    # (inf * 0 would put NaN on the window's other elements)
     for position in range(kernel_h * kernel_w):
         target = window_view(grad_source, position // kernel_w, position % kernel_w, geometry)
         xp.equal(winner, position, out=hit)
         if overlap:  # several windows may pick the same element: accumulate
-            xp.multiply(grad, hit, out=share)
+            share.fill(0)
+            xp.copyto(share, grad, where=hit)
             target += share
-        else:  # each element belongs to one window at most: write straight in
-            xp.multiply(grad, hit, out=target)
+        else:  # each element belongs to one window at most: write straight into the zeros
+            xp.copyto(target, grad, where=hit)
     if (rows, cols) != (height, width):
         grad_source = grad_source[:, :, pad_h:pad_h + height, pad_w:pad_w + width]
     return grad_source
