@@ -163,3 +163,25 @@ def _recording(function, calls):
         calls.append(args)
         return function(*args, **kwargs)
     return wrapper
+
+
+@pytest.mark.parametrize("input_hw, kernel, dilation, padding", [
+    ((28, 28), (5, 5), (1, 1), (2, 2, 2, 2)),  # LeNet-5's first layer
+    ((14, 14), (5, 5), (1, 1), (0, 0, 0, 0)),  # its second: 140 grid entries, run as 144
+    ((7, 6), (3, 2), (1, 1), (1, 1, 0, 0)),
+    ((9, 8), (3, 3), (2, 2), (2, 2, 2, 2)),
+    ((6, 5), (2, 4), (1, 1), (0, 1, 1, 2)),  # 'same' with an even kernel: uneven padding
+    ((1, 1), (1, 1), (1, 1), (0, 0, 0, 0)),
+])
+def test_every_window_the_kernels_read_lies_inside_its_buffer(input_hw, kernel, dilation, padding):
+    """The kernels slice windows of ``span`` entries without bounds checks: the input planes must hold
+    every window (c, t) of the forward and of dW, the extended dY every window of the dX gather."""
+    channels, out_channels = 3, 4
+    grid = conv_direct._Grid((2, channels) + input_hw, (out_channels, channels) + kernel, dilation, padding)
+    out_h = input_hw[0] + padding[0] + padding[1] - (kernel[0] - 1) * dilation[0]
+    assert grid.span % 16 == 0 and grid.span >= out_h * grid.padded_w
+    assert grid.plane_length % 16 == 0
+    assert grid.starts.min() >= 0 and grid.starts.max() + grid.span <= channels * grid.plane_length
+    extended_length = out_channels * (grid.front + grid.plane_length)
+    assert grid.grad_starts.min() >= 0 and grid.grad_starts.max() + grid.plane_length <= extended_length
+    assert grid.front + grid.span <= grid.plane_length  # dY copied in at `front` fits its row of extended

@@ -80,12 +80,21 @@ class _Grid:
         self.top, self.left = top, left
         self.padded_w = width + left + right
         offsets = np.array([i * dh * self.padded_w + j * dw for i in range(kh) for j in range(kw)], dtype=np.int64)
-        self.plane_length = (height + top + bottom) * self.padded_w + (kw - 1) * dw
+        out_h = height + top + bottom - (kh - 1) * dh
+        # the grid entries the loops run over, and the plane that holds every window of that length
+        self.span = _multiple_of_16(out_h * self.padded_w)
+        self.plane_length = _multiple_of_16((height + top + bottom) * self.padded_w + (kw - 1) * dw
+                                            + self.span - out_h * self.padded_w)
         # window (c, t) of the input planes; window (o, t) of dY for the dX gather
         self.starts = (np.arange(channels)[:, None] * self.plane_length + offsets).reshape(-1)
         self.front = int(offsets[-1])
         grad_plane = self.front + self.plane_length
         self.grad_starts = (np.arange(out_channels)[:, None] * grad_plane + self.front - offsets).reshape(-1)
+
+
+def _multiple_of_16(length: int) -> int:
+    """``length`` rounded up to whole turns of the kernels' vectorized loops (see their docstring)."""
+    return -(-length // 16) * 16
 
 
 def _taps(weight):
@@ -110,7 +119,8 @@ def forward(x, weight, bias, kernel, dilation, padding):
 
     def chunk(start, stop):
         direct_conv_kernels.forward_into(x[start:stop], taps, grid.starts, bias, out[start:stop],
-                                         grid.top, grid.left, grid.padded_w, grid.plane_length, *layouts)
+                                         grid.top, grid.left, grid.padded_w, grid.plane_length, grid.span,
+                                         *layouts)
 
     _on_threads(chunk, n, weight.shape, oh * ow)
     return out
@@ -133,7 +143,8 @@ def backward(x, grad, weight, kernel, dilation, padding, need_w, need_x):
         direct_conv_kernels.backward_into(x[start:stop], grad[start:stop], taps, grid.starts,
                                           taps_by_input, grid.grad_starts, grad_taps,
                                           (grad_x if need_x else unused)[start:stop],
-                                          grid.top, grid.left, grid.padded_w, grid.plane_length, grid.front,
+                                          grid.top, grid.left, grid.padded_w, grid.plane_length, grid.span,
+                                          grid.front,
                                           need_w, need_x, *layouts)
         return grad_taps
 
