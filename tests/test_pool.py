@@ -201,9 +201,11 @@ def geometry_for(shape, kernel, stride, padding, dilation, ceil_mode):
     ((3, 3), (2, 2), (1, 1), (1, 1), True),
     ((2, 3), (1, 2), (1, 1), (2, 1), False),
     ((3, 2), (3, 2), (1, 0), (3, 1), True),
-    ((2, 2), (2, 2), (0, 0), (1, 1), False),
+    ((2, 2), (2, 2), (0, 0), (1, 1), False),  # with 3 channels-last channels: the 2x2 few-channel kernel
+    ((2, 2), (2, 2), (0, 0), (1, 1), True),  # ceil_mode: the last column's window is cut short
     ((17, 16), (1, 1), (0, 0), (1, 1), False),
-], ids=["overlapping_ceil", "dilated_nonsquare", "dilated_rows_skip_padding", "tiling", "int32_winners"])
+], ids=["overlapping_ceil", "dilated_nonsquare", "dilated_rows_skip_padding", "tiling", "tiling_ceil",
+        "int32_winners"])
 @pytest.mark.parametrize("channels", [3, 19], ids=["3ch", "19ch"])  # 19: the kernels' vector loops and their tails
 def test_max_pool_engine_matches_reference(window, dtype, channels_last, grad_channels_last, channels):
     """Same maxima, same winners (ties, NaN, windows that start in the padding, a valid -inf that must
@@ -213,6 +215,7 @@ def test_max_pool_engine_matches_reference(window, dtype, channels_last, grad_ch
     x = rng.integers(-3, 4, size=size).astype(dtype)  # integers: plenty of ties
     x[1, 2, 3, 3] = np.nan
     x[0, channels - 1, 1:3, 2] = np.nan  # in the vector loop's lanes too; a later NaN replaces the earlier one
+    x[1, 0, 4:6, 4] = np.nan  # two NaN in one 2x2 window: the second wins
     x[0, 1] = -np.inf
     if channels_last:
         x = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
