@@ -1,8 +1,9 @@
 """Elementwise passes split across threads (ReLU, residual additions, batch norm, max pooling).
 
-They split only above ``parallel.MINIMUM_SPLIT_ELEMENTS``; the fixture lowers it to 0 and asks for 2
-threads, so small inputs (fast to check) run in two shares. Each result is compared with the
-same computation done in one piece on one thread, and with torch where it has the op.
+They split only above ``parallel.MINIMUM_SPLIT_ELEMENTS`` (relu's kernels: ``RELU_SPLIT_ELEMENTS``); the
+fixture lowers both to 0 and asks for 2 threads, so small inputs (fast to check) run in two shares.
+Each result is compared with the same computation done in one piece on one thread, and with torch
+where it has the op.
 """
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ import minicnn.functional as F
 from helpers import import_torch, parity_tolerance, rel_error, torch_parity_errors
 from minicnn.cpu import parallel
 from minicnn.cpu.kernels import pool_kernels
+from minicnn.functional import activation_engines
 
 
 @pytest.fixture(params=["split", "one_piece"])
@@ -20,7 +22,9 @@ def chunks(device, monkeypatch, request):
     if device != "cpu":
         pytest.skip("the split passes serve numpy arrays only")
     monkeypatch.setattr(parallel, "workers", lambda: 2)
-    monkeypatch.setattr(parallel, "MINIMUM_SPLIT_ELEMENTS", 0 if request.param == "split" else 10**12)
+    threshold = 0 if request.param == "split" else 10**12
+    monkeypatch.setattr(parallel, "MINIMUM_SPLIT_ELEMENTS", threshold)
+    monkeypatch.setattr(activation_engines, "RELU_SPLIT_ELEMENTS", threshold)  # relu's kernels have their own
     seen = []
     per_thread = parallel.per_thread
 
@@ -138,3 +142,24 @@ def test_per_thread_gives_each_thread_one_contiguous_share(monkeypatch, workers,
     assert np.concatenate(results).tolist() == list(range(count))  # in share order
     first = min(seen)
     assert first[0] == 0 and first[2] == caller  # the calling thread works the first share
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_a_forked_child_splits_work_on_threads_of_its_own(monkeypatch):
+    """The parent's pool has worker threads; a forked child has none of them, and work handed to the
+    inherited pool would wait forever. The child must get a pool of its own."""
+    import os
+    import signal
+
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
+    assert parallel.per_thread(lambda start, stop: (start, stop), 4) == [(0, 2), (2, 4)]  # the parent's pool exists
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 when the split work came back, 1 when it failed; killed when it hangs
+        ok = False
+        try:
+            signal.alarm(20)
+            ok = parallel.per_thread(lambda start, stop: (start, stop), 4) == [(0, 2), (2, 4)]
+        finally:
+            os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, f"the forked child ended with status {status}"

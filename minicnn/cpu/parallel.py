@@ -8,6 +8,7 @@ is still in its core's cache. There are as many threads as BLAS was started with
 from __future__ import annotations
 
 import math
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -83,12 +84,13 @@ def _on_threads(task, count, per_chunk, add_up):
 MINIMUM_SPLIT_ELEMENTS = 1 << 18
 
 
-def over_leading_axis(task, length: int, elements: int) -> None:
+def over_leading_axis(task, length: int, elements: int, minimum: int | None = None) -> None:
     """``task(start, stop)`` once per thread over its share of a leading axis of ``length`` (see
-    ``per_thread``), or once over all of it when the arrays hold fewer than ``MINIMUM_SPLIT_ELEMENTS``
-    elements. For the short passes between convolutions: ReLU, residual additions, batch norm,
-    pooling (numpy's ufuncs and the nogil kernels release the GIL)."""
-    if elements < MINIMUM_SPLIT_ELEMENTS:
+    ``per_thread``), or once over all of it when the arrays hold fewer than ``minimum`` elements
+    (default ``MINIMUM_SPLIT_ELEMENTS``; a pass faster per element than numpy's ufuncs gives its own).
+    For the short passes between convolutions: ReLU, residual additions, batch norm, pooling (numpy's
+    ufuncs and the nogil kernels release the GIL)."""
+    if elements < (MINIMUM_SPLIT_ELEMENTS if minimum is None else minimum):
         with single_threaded_blas():
             task(0, length)
     else:
@@ -140,6 +142,18 @@ def _executor(count):
             _pool["executor"] = ThreadPoolExecutor(max(1, count - 1), thread_name_prefix="minicnn-worker")
             _pool["workers"] = count
         return _pool["executor"]
+
+
+def _forget_pool_after_fork():
+    """In a forked child only the forking thread lives on: the inherited pool's workers are gone, and
+    work handed to them would wait forever. The child starts a pool of its own when it needs one."""
+    global _pool_lock
+    _pool_lock = threading.Lock()
+    _pool.update(executor=None, workers=0)
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
+    os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
 
 def matmul(a, b, out=None):
