@@ -157,8 +157,9 @@ def _worker_loop(fetcher, worker_id, num_workers, seed, worker_init_fn, tasks, r
     # cores from one another and from the main process.
     set_num_threads(1)
     # A fresh process starts with glibc's low thresholds, so each batch's large temporaries went back to
-    # the kernel when freed and were faulted in again, page by page, for the next batch.
-    keep_freed_memory()
+    # the kernel when freed and were faulted in again, page by page, for the next batch. No heap is
+    # faulted in ahead: a worker's batches are small next to a training step, and there may be many workers.
+    keep_freed_memory(reserve_bytes=0)
     _seed_worker(seed)
     init_error = None
     if worker_init_fn is not None:
