@@ -7,17 +7,18 @@ is still in its core's cache. There are as many threads as BLAS was started with
 """
 from __future__ import annotations
 
+import functools
 import math
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from . import blas_threads
+from .crew import Crew
 
-_pool_lock = threading.Lock()
-_pool = {"executor": None, "workers": 0}
+_crew_lock = threading.Lock()
+_crew = {"crew": None}
 
 
 def workers() -> int:
@@ -72,11 +73,8 @@ def _on_threads(task, count, per_chunk, add_up):
     if count <= per_chunk or workers() == 1:  # nothing to share: no thread to wake
         with single_threaded_blas():
             return [worker()]
-    executor = _executor(workers())
-    with single_threaded_blas():
-        futures = [executor.submit(worker) for _ in range(workers() - 1)]
-        mine = worker()  # the calling thread works too
-        return [mine] + [future.result() for future in futures]
+    with single_threaded_blas():  # the calling thread works too
+        return _crew_of(workers()).run(worker, [worker] * (workers() - 1))
 
 
 # Below this many elements an elementwise pass runs on the calling thread in one go: waking the
@@ -120,9 +118,8 @@ def per_thread(task, count: int) -> list:
     with single_threaded_blas():
         if len(starts) == 1:
             return [task(0, count)]
-        futures = [_executor(workers()).submit(task, start, min(start + share, count)) for start in starts[1:]]
-        mine = task(0, min(share, count))
-        return [mine] + [future.result() for future in futures]
+        theirs = [functools.partial(task, start, min(start + share, count)) for start in starts[1:]]
+        return _crew_of(workers()).run(functools.partial(task, 0, min(share, count)), theirs)
 
 
 def single_threaded_blas():
@@ -134,22 +131,23 @@ def single_threaded_blas():
     return blas_threads.threads_for(0)
 
 
-def _executor(count):
-    with _pool_lock:
-        if _pool["executor"] is None or _pool["workers"] != count:
-            if _pool["executor"] is not None:  # the thread count changed: let the old pool's threads end
-                _pool["executor"].shutdown(wait=False)
-            _pool["executor"] = ThreadPoolExecutor(max(1, count - 1), thread_name_prefix="minicnn-worker")
-            _pool["workers"] = count
-        return _pool["executor"]
+def _crew_of(count):
+    """The worker threads (``crew.py``) for ``count`` threads in all, the caller one of them."""
+    with _crew_lock:
+        crew = _crew["crew"]
+        if crew is None or crew.size != count - 1 or not crew.usable:
+            if crew is not None:  # the thread count changed: let the old crew's threads end
+                crew.retire()
+            crew = _crew["crew"] = Crew(count - 1)
+        return crew
 
 
 def _forget_pool_after_fork():
     """In a forked child only the forking thread lives on: the inherited pool's workers are gone, and
     work handed to them would wait forever. The child starts a pool of its own when it needs one."""
-    global _pool_lock
-    _pool_lock = threading.Lock()
-    _pool.update(executor=None, workers=0)
+    global _crew_lock
+    _crew_lock = threading.Lock()
+    _crew["crew"] = None
 
 
 if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
