@@ -117,3 +117,22 @@ def test_more_calls_than_members_is_an_error_not_a_dropped_share():
     with pytest.raises(ValueError, match="2 calls for a crew of 1"):
         crew.run(lambda: None, [lambda: None, lambda: None])
     crew.retire()
+
+
+def test_a_crew_retired_while_it_works_for_another_thread_still_finishes_that_work():
+    crew = Crew(1)
+    started = threading.Event()
+
+    def slow():
+        started.set()
+        time.sleep(0.1)
+        return "theirs"
+
+    outcome = {}
+    runner = threading.Thread(target=lambda: outcome.update(result=crew.run(lambda: "mine", [slow])))
+    runner.start()
+    assert started.wait(5)
+    crew.retire()  # from this thread, while the run goes on
+    runner.join(5)
+    assert not runner.is_alive() and outcome["result"] == ["mine", "theirs"]
+    assert not crew.usable

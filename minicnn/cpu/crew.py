@@ -49,10 +49,14 @@ class Crew:
         return [result for result, _ in results]
 
     def retire(self):
-        """Let the members' threads end once they are idle (the crew is not used again)."""
-        for member in self._members:
-            member.start(None)
-        self._members = []
+        """Let the members' threads end (the crew is not used again). A crew still working for another
+        thread is only let go of: telling a member to end before it has read its call would leave that
+        caller waiting forever, so its idle threads stay, asleep."""
+        members, self._members = self._members, []
+        if self._busy.acquire(blocking=False):
+            for member in members:
+                member.start(None)
+            self._busy.release()
 
     @property
     def usable(self) -> bool:

@@ -136,7 +136,7 @@ def _crew_of(count):
     with _crew_lock:
         crew = _crew["crew"]
         if crew is None or crew.size != count - 1 or not crew.usable:
-            if crew is not None:  # the thread count changed: let the old crew's threads end
+            if crew is not None:  # the thread count changed, or an interrupted run left it: let it go
                 crew.retire()
             crew = _crew["crew"] = Crew(count - 1)
         return crew
